@@ -1,0 +1,71 @@
+# Leadflow: every task a developer or CI runs. `make dev` and `make test` set up from nothing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+# A real python3.13: on PATH (and working: pyenv's shim fails unless 3.13 is selected),
+# else the newest one under pyenv's versions.
+PYTHON313 := $(shell \
+	if python3.13 -c 'import sys' >/dev/null 2>&1; then command -v python3.13; \
+	else ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13.*/bin/python3.13 2>/dev/null | sort -V | tail -n1; fi)
+
+.PHONY: help dev test lint check-template build unit integration e2e bench clean browser
+
+help:
+	@echo "make dev    run Leadflow locally on an embedded AWS (moto server; no Docker, no account)"
+	@echo "make test   lint, validate and build the template, run every test"
+	@echo "make bench  print the benchmark figures recorded in docs/BENCHMARKS.md"
+
+$(STAMP): pyproject.toml layers/core/requirements.txt
+	@if [ -z "$(PYTHON313)" ]; then \
+		echo "Leadflow needs Python 3.13 (the Lambda runtime it deploys to)."; \
+		echo "Install it, for example 'pyenv install 3.13' or your OS package 'python3.13', then run make again."; \
+		exit 1; fi
+	@test -x $(BIN)/python3.13 || $(PYTHON313) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+dev: $(STAMP)
+	$(BIN)/leadflow dev $(if $(PORT),--port $(PORT),)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check-template: $(STAMP)
+	$(BIN)/sam validate --lint --template template.yaml
+
+build: $(STAMP)
+	$(BIN)/sam build --template template.yaml --parallel >.sam-build.log 2>&1 || (cat .sam-build.log; exit 1)
+	@tail -n 3 .sam-build.log
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser test"; \
+		if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
+		else echo "chromium missing and not root: the browser test will be skipped"; fi; }
+
+test: lint check-template build browser
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/e2e
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache .sam-build.log

@@ -1,0 +1,5 @@
+"""``python -m bench``: every benchmark recorded in docs/BENCHMARKS.md, one after the other."""
+
+from bench import capture
+
+capture.main()

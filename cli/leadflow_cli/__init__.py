@@ -1,0 +1,1 @@
+"""The `leadflow` command: apply definitions, look up contacts, run the local stack."""

@@ -1,0 +1,17 @@
+"""Track: website events, the tracking snippet, and email open pixels and click redirects."""
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadflow.api.resolver import build_resolver
+from leadflow.api.routes import tracking
+from leadflow.observability import logger, metrics, tracer
+
+app = build_resolver(tracking.router)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,72 @@
+"""One factory for every function's HTTP resolver, and the one place errors become HTTP replies.
+
+Every error leaves in the API's shape: ``{"error": {"code", "message", "fields"?, "request_id"?}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from leadflow.errors import LeadflowError
+from leadflow.observability import logger, metrics
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    error.update(extra)
+    return {"error": error}
+
+
+def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None, **extra: Any):
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=error_body(code, message, fields, **extra),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    """Powertools reports ("body", "fields", "email"); clients want "fields.email"."""
+    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "request"
+
+
+def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(LeadflowError)
+    def _domain_error(error: LeadflowError) -> Response:
+        if error.status >= 500:
+            logger.warning("dependency failure", extra={"code": error.code, "error": error.message})
+        return error_response(error.status, error.code, error.message, error.fields or None)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response:
+        fields = {_location(tuple(item["loc"])): item["msg"] for item in error.errors()}
+        count = len(fields)
+        return error_response(
+            422, "validation_failed", f"{count} field{'s' if count != 1 else ''} invalid", fields
+        )
+
+    @app.not_found
+    def _not_found(_: NotFoundError) -> Response:
+        return error_response(404, "not_found", "no such route")
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        request_id = app.current_event.request_context.request_id
+        logger.exception("unexpected error", extra={"request_id": request_id})
+        metrics.add_metric(name="UnexpectedErrors", unit="Count", value=1)
+        return error_response(500, "internal", "an unexpected error occurred", request_id=request_id)
+
+    return app

@@ -1,0 +1,95 @@
+"""``/v1/admin/...``: definitions and contact look-up (IAM-authorised in AWS, bearer token locally)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from leadflow.api import bodies
+from leadflow.api.models import ActiveDefinitionsView, ContactView, DefinitionsApplied
+from leadflow.errors import UnsupportedMediaType, ValidationFailed
+from leadflow.services import contacts, definitions
+
+router = Router()
+
+MAX_DEFINITIONS_BYTES = 1024 * 1024
+_DEFINITION_TYPES = {
+    "application/json",
+    "application/yaml",
+    "application/x-yaml",
+    "text/yaml",
+    "text/x-yaml",
+    "text/plain",
+}
+
+
+def _caller() -> str | None:
+    """The IAM principal that signed the request (absent on the local stack)."""
+    authorizer = router.current_event.request_context.authorizer
+    iam = getattr(authorizer, "iam", None)
+    return getattr(iam, "user_arn", None) if iam else None
+
+
+@router.put(
+    "/v1/admin/definitions",
+    summary="Apply a definitions bundle",
+    description="YAML or JSON; validated as a whole. `dry_run=true` validates and reports the diff only.",
+    tags=["Definitions"],
+    responses={409: {"description": "Another apply changed the definitions meanwhile"}},
+)
+def apply_definitions(
+    dry_run: Annotated[bool, Query(description="Validate and diff without storing")] = False,
+) -> DefinitionsApplied:
+    from leadflow.definitions import DefinitionsError
+
+    event = router.current_event
+    media = bodies.MediaType.parse(event.headers.get("content-type"))
+    if media is None or media.essence not in _DEFINITION_TYPES:
+        raise UnsupportedMediaType("send the bundle as application/yaml or application/json")
+    data = bodies.raw_body(event.body, event.is_base64_encoded, limit=MAX_DEFINITIONS_BYTES)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed.for_fields({"body": "the body is not valid UTF-8"}) from None
+    try:
+        result = definitions.apply(text, content_type=media.essence, dry_run=dry_run, applied_by=_caller())
+    except DefinitionsError as error:
+        problems = {problem.path or "bundle": problem.message for problem in error.problems}
+        raise ValidationFailed(f"the bundle has {len(error.problems)} problem(s)", problems) from None
+    return DefinitionsApplied(
+        version=result.version,
+        previous_version=result.previous_version,
+        dry_run=result.dry_run,
+        applied_at=result.applied_at,
+        diff=result.diff,
+    )
+
+
+@router.get("/v1/admin/definitions", summary="The active definitions bundle", tags=["Definitions"])
+def get_definitions() -> ActiveDefinitionsView:
+    active = definitions.active()
+    return ActiveDefinitionsView(
+        version=active.version, applied_at=active.applied_at, bundle=active.bundle.to_json_dict()
+    )
+
+
+@router.get(
+    "/v1/admin/contacts",
+    summary="Find a contact by email",
+    tags=["Contacts"],
+    responses={404: {"description": "No contact has that email"}},
+)
+def find_contact(
+    email: Annotated[str, Query(description="The contact's email address", max_length=254)],
+) -> ContactView:
+    return contacts.contact_by_email(email)
+
+
+@router.get(
+    "/v1/admin/contacts/<contact_id>",
+    summary="A contact with campaigns and recent activities",
+    tags=["Contacts"],
+    responses={404: {"description": "No such contact"}},
+)
+def get_contact(contact_id: Annotated[str, Path(max_length=64)]) -> ContactView:
+    return contacts.contact_by_id(contact_id)

@@ -1,0 +1,35 @@
+"""AWS clients, made lazily and cached per process.
+
+Nothing here runs at import time, so tests and the local stack can set the environment
+(``AWS_ENDPOINT_URL`` for moto server) before the first client exists. botocore itself
+honours ``AWS_ENDPOINT_URL``, so no code here knows whether AWS is real.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from botocore.config import Config
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+
+
+@cache
+def client(service: str) -> Any:
+    import boto3
+
+    return boto3.session.Session().client(service, config=_CONFIG)
+
+
+@cache
+def dynamodb_resource() -> Any:
+    import boto3
+
+    return boto3.session.Session().resource("dynamodb", config=_CONFIG)
+
+
+def reset_clients() -> None:
+    """Drop cached clients (tests start a fresh moto for each case)."""
+    client.cache_clear()
+    dynamodb_resource.cache_clear()

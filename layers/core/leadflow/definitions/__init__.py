@@ -1,0 +1,122 @@
+"""The definitions language: the models of a bundle, ``parse_bundle`` to validate one, ``bundle_diff``.
+
+Importing this package is cheap: pydantic models only. PyYAML is imported when YAML text is
+parsed, Jinja2 when templates are checked, so a Lambda that reads stored JSON pays for neither.
+"""
+
+from leadflow.definitions.actions import (
+    Action,
+    AddTagsAction,
+    AddToCrmCampaignAction,
+    AddToListAction,
+    CrmMembership,
+    EnrollAction,
+    FormAction,
+)
+from leadflow.definitions.activities import EMAIL_ACTIVITIES, ActivityType
+from leadflow.definitions.base import END
+from leadflow.definitions.bundle import Bundle
+from leadflow.definitions.campaigns import Campaign, CampaignKind, CampaignStatus, MemberStatus
+from leadflow.definitions.conditions import CompareOp, Condition, FieldComparison
+from leadflow.definitions.diff import bundle_diff
+from leadflow.definitions.durations import ClockTime, Duration, Weekday, format_duration, parse_duration
+from leadflow.definitions.errors import DefinitionsError, Problem
+from leadflow.definitions.flows import Flow, QuietHours, ReentryAfter, ReentryMode
+from leadflow.definitions.forms import FieldType, Form, FormField
+from leadflow.definitions.lifecycle import Stage, Temperature
+from leadflow.definitions.lists import ContactList, ListKind
+from leadflow.definitions.loader import parse_bundle
+from leadflow.definitions.scoring import Decay, Qualify, Scoring, ScoringRule, TemperatureBands
+from leadflow.definitions.sites import Site
+from leadflow.definitions.steps import (
+    BranchStep,
+    SalesTaskStep,
+    SendEmailStep,
+    Step,
+    StepKind,
+    WaitForStep,
+    WaitStep,
+    WaitUntil,
+)
+from leadflow.definitions.sync import CrmToMaRule, MaToCrmRule, SyncDirection, SyncRule
+from leadflow.definitions.templates import EmailTemplate
+from leadflow.definitions.triggers import (
+    ActivityTrigger,
+    CrmMemberStatusTrigger,
+    DateFieldTrigger,
+    FormSubmittedTrigger,
+    ListJoinedTrigger,
+    ScoreReachedTrigger,
+    TagAddedTrigger,
+    Trigger,
+    TriggerKind,
+)
+
+__all__ = [
+    "EMAIL_ACTIVITIES",
+    "END",
+    "Action",
+    "ActivityTrigger",
+    "ActivityType",
+    "AddTagsAction",
+    "AddToCrmCampaignAction",
+    "AddToListAction",
+    "BranchStep",
+    "Bundle",
+    "Campaign",
+    "CampaignKind",
+    "CampaignStatus",
+    "ClockTime",
+    "CompareOp",
+    "Condition",
+    "ContactList",
+    "CrmMemberStatusTrigger",
+    "CrmMembership",
+    "CrmToMaRule",
+    "DateFieldTrigger",
+    "Decay",
+    "DefinitionsError",
+    "Duration",
+    "EmailTemplate",
+    "EnrollAction",
+    "FieldComparison",
+    "FieldType",
+    "Flow",
+    "Form",
+    "FormAction",
+    "FormField",
+    "FormSubmittedTrigger",
+    "ListJoinedTrigger",
+    "ListKind",
+    "MaToCrmRule",
+    "MemberStatus",
+    "Problem",
+    "Qualify",
+    "QuietHours",
+    "ReentryAfter",
+    "ReentryMode",
+    "SalesTaskStep",
+    "ScoreReachedTrigger",
+    "Scoring",
+    "ScoringRule",
+    "SendEmailStep",
+    "Site",
+    "Stage",
+    "Step",
+    "StepKind",
+    "SyncDirection",
+    "SyncRule",
+    "TagAddedTrigger",
+    "Temperature",
+    "TemperatureBands",
+    "Trigger",
+    "TriggerKind",
+    "WaitForStep",
+    "WaitStep",
+    "WaitUntil",
+    "Weekday",
+    "bundle_diff",
+    "format_duration",
+    "parse_bundle",
+    "parse_duration",
+]

@@ -1,0 +1,256 @@
+"""What one activity does to one contact: points, tags, lists, stage, qualification, events.
+
+Pure: given the definitions, the contact's state and the activity, it returns the new state
+and everything to write and announce. The processor commits all of it in one conditional
+transaction, so an activity's effects happen exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from leadflow import clock
+from leadflow.domain.conditions import holds
+from leadflow.domain.state import ContactState
+from leadflow.domain.temperature import temperature_for
+
+if TYPE_CHECKING:
+    from leadflow.definitions import Bundle
+    from leadflow.definitions.actions import Action
+    from leadflow.domain.activities import Activity
+
+STAGES = ("subscriber", "lead", "mql", "sql", "opportunity", "customer")
+#: Activities that show a known person's intent: they make a subscriber a lead.
+_LEAD_ACTIVITIES = {"form_submit", "download", "event_registration", "trial_signup"}
+_TAG = re.compile(r"[^a-z0-9_-]+")
+
+
+def stage_rank(stage: str) -> int:
+    return STAGES.index(stage) if stage in STAGES else 0
+
+
+def tag_of(value: Any) -> str | None:
+    """An activity property turned into a tag: lower-case, dashes for anything else."""
+    text = _TAG.sub("-", str(value).strip().lower()).strip("-")
+    return text[:64] or None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    rule_id: str
+    points: int
+    activity_id: str
+    activity_type: str
+    occurred_at: str
+    score_after: int
+
+
+@dataclass(frozen=True, slots=True)
+class CrmMembershipChange:
+    campaign_id: str
+    status: str
+    source: str
+
+
+@dataclass(slots=True)
+class Outcome:
+    before: ContactState
+    after: ContactState
+    ledger: list[LedgerEntry] = field(default_factory=list)
+    tags_added: list[str] = field(default_factory=list)
+    lists_joined: list[str] = field(default_factory=list)
+    lists_left: list[str] = field(default_factory=list)
+    crm_memberships: list[CrmMembershipChange] = field(default_factory=list)
+    flows_to_enroll: list[str] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    qualified: bool = False
+
+    @property
+    def points(self) -> int:
+        return sum(entry.points for entry in self.ledger)
+
+    @property
+    def changes_contact(self) -> bool:
+        before, after = self.before, self.after
+        return (
+            before.score != after.score
+            or before.stage != after.stage
+            or before.tags != after.tags
+            or before.lists != after.lists
+            or before.rule_days != after.rule_days
+            or before.qualified_at != after.qualified_at
+        )
+
+
+def process(bundle: Bundle, state: ContactState, activity: Activity) -> Outcome:
+    """Applies the bundle's scoring, completion actions, lifecycle and segments to one activity."""
+    outcome = Outcome(before=state, after=state.copy())
+    after = outcome.after
+    _score(bundle, outcome, activity)
+    if activity.type == "form_submit":
+        form = bundle.form(str(activity.properties.get("form_id", "")))
+        for action in form.on_submit if form else []:
+            _run_action(bundle, outcome, action, source="form")
+    if activity.type in _LEAD_ACTIVITIES and stage_rank(after.stage) < stage_rank("lead"):
+        after.stage = "lead"
+    _qualify(bundle, outcome, activity)
+    _segments(bundle, outcome)
+    after.last_activity_at = max(filter(None, (state.last_activity_at, activity.occurred_at)))
+    _announce(bundle, outcome, activity)
+    return outcome
+
+
+def _score(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:
+    after = outcome.after
+    day = activity.occurred_at.date()
+    for rule in bundle.scoring.rules_for(activity.type):
+        if not holds(rule.when, outcome.before, activity=activity, scoring=bundle.scoring):
+            continue
+        fired = after.fired_today(rule.id, day)
+        if rule.max_per_day is not None:
+            if fired >= rule.max_per_day:
+                continue
+            after.rule_days[rule.id] = (day, fired + 1)
+        after.score += rule.points
+        outcome.ledger.append(
+            LedgerEntry(
+                rule_id=rule.id,
+                points=rule.points,
+                activity_id=activity.activity_id,
+                activity_type=activity.type,
+                occurred_at=clock.iso(activity.occurred_at),
+                score_after=after.score,
+            )
+        )
+        tags = list(rule.add_tags)
+        if rule.tag_from and activity.properties.get(rule.tag_from) not in (None, ""):
+            tags.append(tag_of(activity.properties[rule.tag_from]) or "")
+        _add_tags(outcome, [tag for tag in tags if tag])
+
+
+def _add_tags(outcome: Outcome, tags: list[str]) -> None:
+    for tag in tags:
+        if tag not in outcome.after.tags:
+            outcome.after.tags.add(tag)
+            outcome.tags_added.append(tag)
+
+
+def _run_action(bundle: Bundle, outcome: Outcome, action: Action, *, source: str) -> None:
+    after = outcome.after
+    if add_tags := getattr(action, "add_tags", None):
+        _add_tags(outcome, list(add_tags))
+    list_id = getattr(action, "add_to_list", None)
+    if list_id and list_id not in after.lists:
+        after.lists.add(list_id)
+        outcome.lists_joined.append(list_id)
+    if flow_id := getattr(action, "enroll", None):
+        outcome.flows_to_enroll.append(flow_id)
+    if membership := getattr(action, "add_to_crm_campaign", None):
+        campaign = bundle.campaign(membership.campaign)
+        default = campaign.default_status() if campaign else None
+        status = membership.status or (default.name if default else None)
+        if campaign is not None and status and membership.campaign not in after.crm_statuses:
+            after.crm_statuses[membership.campaign] = status
+            outcome.crm_memberships.append(CrmMembershipChange(membership.campaign, status, source))
+
+
+def _qualify(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:
+    rules = bundle.scoring.qualify
+    after = outcome.after
+    if rules is None or after.qualified_at is not None or stage_rank(after.stage) >= stage_rank("mql"):
+        return
+    by_score = rules.mql_score is not None and after.score >= rules.mql_score
+    by_activity = activity.type in rules.or_activity
+    if not (by_score or by_activity):
+        return
+    after.stage = "mql"
+    after.qualified_at = clock.iso(activity.occurred_at)
+    outcome.qualified = True
+    for action in rules.actions:
+        _run_action(bundle, outcome, action, source="rule")
+
+
+def _segments(bundle: Bundle, outcome: Outcome) -> None:
+    after = outcome.after
+    for segment in bundle.lists:
+        if str(segment.kind) != "segment" or segment.where is None:
+            continue
+        inside = holds(segment.where, after, scoring=bundle.scoring)
+        if inside and segment.id not in after.lists:
+            after.lists.add(segment.id)
+            outcome.lists_joined.append(segment.id)
+        elif not inside and segment.id in after.lists:
+            after.lists.discard(segment.id)
+            outcome.lists_left.append(segment.id)
+
+
+def _announce(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:
+    before, after = outcome.before, outcome.after
+    contact = {"contact_id": after.contact_id}
+    facts = activity.facts
+    events = outcome.events
+    if facts.contact_created:
+        events.append(("ContactCreated", {**contact, "status": facts.status, "source": activity.type}))
+    if facts.ma_campaign_joined:
+        events.append(("MaCampaignJoined", {**contact, "ma_campaign_id": facts.ma_campaign_joined}))
+    if activity.type == "form_submit":
+        events.append(
+            (
+                "FormSubmitted",
+                {
+                    **contact,
+                    "form_id": activity.properties.get("form_id"),
+                    "submission_id": activity.activity_id,
+                },
+            )
+        )
+    if outcome.ledger:
+        bands = bundle.scoring.temperature
+        events.append(
+            (
+                "ContactScored",
+                {
+                    **contact,
+                    "score": after.score,
+                    "delta": outcome.points,
+                    "temperature": temperature_for(after.score, bands),
+                    "previous_temperature": temperature_for(before.score, bands),
+                    "rules": [entry.rule_id for entry in outcome.ledger],
+                },
+            )
+        )
+    if before.stage != after.stage:
+        events.append(("LifecycleStageChanged", {**contact, "from": before.stage, "to": after.stage}))
+    if outcome.qualified:
+        events.append(
+            (
+                "LeadQualified",
+                {
+                    **contact,
+                    "score": after.score,
+                    "temperature": temperature_for(after.score, bundle.scoring.temperature),
+                    "ma_campaign_id": after.ma_campaign_id,
+                    "trigger": _qualify_trigger(bundle, activity),
+                    "activity_type": activity.type,
+                },
+            )
+        )
+    for change in outcome.crm_memberships:
+        events.append(
+            (
+                "CrmCampaignMemberAdded",
+                {
+                    **contact,
+                    "campaign_id": change.campaign_id,
+                    "status": change.status,
+                    "source": change.source,
+                },
+            )
+        )
+
+
+def _qualify_trigger(bundle: Bundle, activity: Activity) -> str:
+    rules = bundle.scoring.qualify
+    return "activity" if rules is not None and activity.type in rules.or_activity else "score"

@@ -1,0 +1,220 @@
+"""Applying one activity: identity, scoring, actions, lifecycle, segments, events; exactly once.
+
+At-least-once delivery is made exactly-once by one conditional transaction per activity: the
+activity item is written ``applied`` only if it was not before, together with the profile
+(guarded by its version) and the ledger rows. A redelivery fails the condition and only
+re-announces the events stored with the activity, which carry stable ids for consumers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from leadflow import clock
+from leadflow.adapters import activity_queue, event_bus
+from leadflow.adapters.event_bus import DomainEvent
+from leadflow.domain import processing
+from leadflow.domain.activities import Activity
+from leadflow.domain.contacts import Contact
+from leadflow.domain.emails import InvalidEmail, normalise_email
+from leadflow.domain.state import ContactState
+from leadflow.errors import TemporarilyUnavailable
+from leadflow.ids import stable_id
+from leadflow.observability import logger, metrics
+from leadflow.services import definitions
+from leadflow.store import campaigns as campaigns_store
+from leadflow.store import contacts as contacts_store
+from leadflow.store import dynamo
+
+if TYPE_CHECKING:
+    from leadflow.definitions import Bundle
+
+ANONYMOUS_HISTORY = timedelta(days=90)
+_ATTEMPTS = 8
+_TRANSACTION_LIMIT = 100
+
+
+def handle(activity: Activity) -> str:
+    """Processes one activity; returns what happened (for logs and tests)."""
+    contact_id = activity.contact_id or _identify(activity)
+    if contact_id is None:
+        bucket = _anonymous_bucket(activity)
+        if bucket is None:
+            raise ValueError(f"activity {activity.activity_id} names neither a contact nor a visitor")
+        kept = contacts_store.put_anonymous_activity(
+            activity.model_copy(update={"anonymous_id": bucket}), ttl=ANONYMOUS_HISTORY
+        )
+        return "kept-anonymous" if kept else "duplicate"
+    activity = activity.model_copy(update={"contact_id": contact_id})
+    for attempt in range(_ATTEMPTS):
+        if attempt:
+            dynamo.backoff(attempt)
+        contact = contacts_store.get_contact(contact_id, consistent=True)
+        if contact is None:
+            logger.warning(
+                "activity for a contact that no longer exists", extra={"activity": activity.activity_id}
+            )
+            return "contact-gone"
+        result = _apply(definitions.active().bundle, contact, activity)
+        if result != "raced":
+            return result
+    raise TemporarilyUnavailable(
+        f"contact {contact_id} changed too often while applying {activity.activity_id}"
+    )
+
+
+def _identify(activity: Activity) -> str | None:
+    """An anonymous visitor who converted before, or an event that carries a known email."""
+    if activity.anonymous_id:
+        linked = contacts_store.linked_contact(activity.anonymous_id)
+        if linked:
+            return linked
+    email = activity.properties.get("email")
+    if isinstance(email, str):
+        try:
+            return contacts_store.find_contact_id(normalise_email(email).key)
+        except InvalidEmail:
+            return None
+    return None
+
+
+def _anonymous_bucket(activity: Activity) -> str | None:
+    if activity.anonymous_id:
+        return activity.anonymous_id
+    email = activity.properties.get("email")
+    if isinstance(email, str):
+        try:
+            return f"email:{normalise_email(email).key}"
+        except InvalidEmail:
+            return None
+    return None
+
+
+def state_of(contact: Contact) -> ContactState:
+    rule_days: dict[str, tuple[date, int]] = {}
+    for rule_id, value in contact.rule_days.items():
+        day, _, count = value.partition(":")
+        rule_days[rule_id] = (date.fromisoformat(day), int(count or 0))
+    return ContactState(
+        contact_id=contact.contact_id,
+        score=contact.score,
+        stage=contact.stage,
+        tags=set(contact.tags),
+        status=str(contact.status),
+        fields=dict(contact.fields),
+        ma_campaign_id=contact.ma_campaign_id,
+        lists=set(contact.lists),
+        crm_statuses=dict(contact.crm),
+        qualified_at=clock.iso(contact.qualified_at) if contact.qualified_at else None,
+        last_activity_at=contact.last_activity_at,
+        rule_days=rule_days,
+    )
+
+
+def _changes(state: ContactState) -> dict[str, Any]:
+    return {
+        "score": state.score,
+        "stage": state.stage,
+        "tags": sorted(state.tags),
+        "lists": sorted(state.lists),
+        "crm": state.crm_statuses,
+        "rule_days": {rule: f"{day.isoformat()}:{count}" for rule, (day, count) in state.rule_days.items()},
+        "qualified_at": state.qualified_at,
+        "last_activity_at": clock.iso(state.last_activity_at) if state.last_activity_at else None,
+    }
+
+
+def _domain_events(activity: Activity, outcome: processing.Outcome) -> list[DomainEvent]:
+    return [
+        DomainEvent(
+            type=kind, event_id=stable_id("evt", activity.activity_id, kind, str(index)), detail=detail
+        )
+        for index, (kind, detail) in enumerate(outcome.events)
+    ]
+
+
+def _apply(bundle: Bundle, contact: Contact, activity: Activity) -> str:
+    outcome = processing.process(bundle, state_of(contact), activity)
+    events = _domain_events(activity, outcome)
+    if outcome.qualified:
+        _add_sales_facts(events, contact)
+    now = clock.now()
+    stamp = clock.iso(now)
+    items = contacts_store.apply_items(
+        contact,
+        activity,
+        changes=_changes(outcome.after),
+        ledger=[asdict(entry) for entry in outcome.ledger],
+        events=[event.model_dump(mode="json") for event in events],
+        now=now,
+    )
+    for list_id in outcome.lists_joined:
+        items.append(
+            campaigns_store.list_membership_put(list_id, contact.contact_id, source="rule", now=stamp)
+        )
+    for list_id in outcome.lists_left:
+        items.append(campaigns_store.list_membership_delete(list_id, contact.contact_id))
+    for change in outcome.crm_memberships:
+        items.append(
+            campaigns_store.membership_upsert(
+                campaigns_store.Membership(
+                    campaign_id=change.campaign_id,
+                    contact_id=contact.contact_id,
+                    status=change.status,
+                    source=change.source,
+                    joined_at=stamp,
+                )
+            )
+        )
+    if len(items) > _TRANSACTION_LIMIT:
+        raise ValueError(f"activity {activity.activity_id} would change {len(items)} items; the limit is 100")
+    try:
+        dynamo.transact_write(items)
+    except dynamo.TransactionCancelled as cancelled:
+        if cancelled.failed_at(0):
+            stored = contacts_store.applied_events(contact.contact_id, activity) or []
+            event_bus.publish([DomainEvent.model_validate(event) for event in stored])
+            metrics.add_metric(name="DuplicateActivities", unit="Count", value=1)
+            return "duplicate"
+        if cancelled.failed_at(1) or cancelled.conflicted:
+            return "raced"
+        raise
+    event_bus.publish(events)
+    metrics.add_metric(name="ActivitiesApplied", unit="Count", value=1)
+    if outcome.qualified:
+        metrics.add_metric(name="LeadsQualified", unit="Count", value=1)
+    if activity.type == "form_submit":
+        _stitch(activity, contact, now)
+    return "applied"
+
+
+def _add_sales_facts(events: list[DomainEvent], contact: Contact) -> None:
+    """LeadQualified carries what sales needs: the strongest reasons and where the lead came from."""
+    ledger = contacts_store.score_ledger(contact.contact_id, limit=50)
+    top = sorted(ledger, key=lambda row: row["points"], reverse=True)[:5]
+    for event in events:
+        if event.type == "LeadQualified":
+            event.detail["top_rules"] = [
+                {"rule_id": row["rule_id"], "points": row["points"], "activity_type": row["activity_type"]}
+                for row in top
+            ]
+            event.detail["attribution"] = contact.attribution.model_dump(exclude_none=True)
+
+
+def _stitch(activity: Activity, contact: Contact, now: Any) -> None:
+    """A visitor converted: link their anonymous id and replay their earlier activity as theirs."""
+    buckets = [f"email:{contact.email_key}"]
+    if activity.anonymous_id:
+        contacts_store.link_anonymous(activity.anonymous_id, contact.contact_id, now)
+        buckets.insert(0, activity.anonymous_id)
+    earlier: list[Activity] = []
+    for bucket in buckets:
+        earlier += [
+            item.model_copy(update={"contact_id": contact.contact_id})
+            for item in contacts_store.anonymous_activities(bucket)
+        ]
+    if earlier:
+        activity_queue.send_many(earlier)
+        metrics.add_metric(name="ActivitiesStitched", unit="Count", value=len(earlier))

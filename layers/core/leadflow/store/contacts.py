@@ -1,0 +1,397 @@
+"""The Contacts table: profiles, the email uniqueness guard, activities, submission replies.
+
+Layout (pk / sk):
+- ``CONTACT#<id>`` / ``PROFILE``            the contact
+- ``EMAIL#<email key>`` / ``CONTACT``       one contact per email: created with the profile in one transaction
+- ``CONTACT#<id>`` / ``ACT#<time>#<act id>`` the activity history; GSI1 ``PENDING#<shard>`` until processed
+- ``SUBMISSION#<form>#<key>`` / ``REPLY``   the first reply to an idempotent submission (24 h)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from leadflow import clock
+from leadflow.domain.activities import Activity
+from leadflow.domain.contacts import Contact
+from leadflow.ids import shard_of
+from leadflow.settings import get_settings
+from leadflow.store import dynamo
+from leadflow.store.dynamo import TransactItem
+
+PROFILE = "PROFILE"
+PENDING_SHARDS = 8
+SUBMISSION_REPLY_TTL = timedelta(hours=24)
+
+
+def _table() -> str:
+    return get_settings().contacts_table
+
+
+def contact_pk(contact_id: str) -> str:
+    return f"CONTACT#{contact_id}"
+
+
+def email_pk(email_key: str) -> str:
+    return f"EMAIL#{email_key}"
+
+
+def activity_sk(activity: Activity) -> str:
+    return f"ACT#{clock.iso(activity.occurred_at)}#{activity.activity_id}"
+
+
+def submission_pk(form_id: str, key: str) -> str:
+    return f"SUBMISSION#{form_id}#{key}"
+
+
+# ---------------------------------------------------------------- reads
+
+
+def find_contact_id(email_key: str, *, consistent: bool = False) -> str | None:
+    response = dynamo.client().get_item(
+        TableName=_table(),
+        Key=dynamo.serialize({"pk": email_pk(email_key), "sk": "CONTACT"}),
+        ConsistentRead=consistent,
+        ProjectionExpression="contact_id",
+    )
+    item = response.get("Item")
+    return dynamo.deserialize(item)["contact_id"] if item else None
+
+
+def get_contact(contact_id: str, *, consistent: bool = False) -> Contact | None:
+    response = dynamo.client().get_item(
+        TableName=_table(),
+        Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": PROFILE}),
+        ConsistentRead=consistent,
+    )
+    item = response.get("Item")
+    return Contact.model_validate(dynamo.deserialize(item)) if item else None
+
+
+def recent_activities(contact_id: str, limit: int = 50) -> list[Activity]:
+    response = dynamo.client().query(
+        TableName=_table(),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :act)",
+        ExpressionAttributeValues=dynamo.serialize_values({":pk": contact_pk(contact_id), ":act": "ACT#"}),
+        ScanIndexForward=False,
+        Limit=limit,
+    )
+    return [_activity_from_item(dynamo.deserialize(item)) for item in response.get("Items", [])]
+
+
+def get_submission_reply(form_id: str, key: str) -> dict[str, Any] | None:
+    """The stored reply of an earlier submission with this key, unless it has expired."""
+    response = dynamo.client().get_item(
+        TableName=_table(),
+        Key=dynamo.serialize({"pk": submission_pk(form_id, key), "sk": "REPLY"}),
+        ConsistentRead=True,
+    )
+    item = response.get("Item")
+    if not item:
+        return None
+    record = dynamo.deserialize(item)
+    if record["expires_at"] < int(clock.now().timestamp()):
+        return None
+    return record
+
+
+# ---------------------------------------------------------------- transaction items
+
+
+def put_new_contact(contact: Contact) -> list[TransactItem]:
+    """The guard and the profile, both conditional: a second creator fails on the guard."""
+    profile = {"pk": contact_pk(contact.contact_id), "sk": PROFILE, **contact.model_dump(mode="json")}
+    guard = {
+        "pk": email_pk(contact.email_key),
+        "sk": "CONTACT",
+        "contact_id": contact.contact_id,
+        "created_at": clock.iso(contact.created_at),
+    }
+    return [
+        {
+            "Put": {
+                "TableName": _table(),
+                "Item": dynamo.serialize(guard),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {
+            "Put": {
+                "TableName": _table(),
+                "Item": dynamo.serialize(profile),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ]
+
+
+def update_returning_contact(
+    contact: Contact,
+    *,
+    fields: dict[str, Any],
+    status: str,
+    ma_campaign_id: str | None,
+    consent: dict[str, Any] | None,
+    now: datetime,
+) -> TransactItem:
+    """Merges a submission into an existing profile.
+
+    Guarded only by what the caller read and decided on: the subscription status (a
+    concurrent unsubscribe must not be overwritten) and, when joining, that no MA campaign
+    was set meanwhile. Field merges of concurrent submissions commute, so they never
+    conflict; ``version`` guards the processor's derived state (score, tags, stage) and is
+    left alone here.
+    """
+    names: dict[str, str] = {"#status": "status"}
+    values: dict[str, Any] = {":now": clock.iso(now), ":status": status, ":read_status": str(contact.status)}
+    sets = ["updated_at = :now", "#status = :status"]
+    if fields:
+        names["#fields"] = "fields"
+    for index, (name, value) in enumerate(sorted(fields.items())):
+        names[f"#f{index}"] = name
+        values[f":f{index}"] = value
+        sets.append(f"#fields.#f{index} = :f{index}")
+    condition = "attribute_exists(pk) AND #status = :read_status"
+    if ma_campaign_id:
+        values[":campaign"] = ma_campaign_id
+        sets.append("ma_campaign_id = :campaign, ma_campaign_joined_at = :now")
+        condition += " AND attribute_not_exists(ma_campaign_id)"
+    if consent:
+        values[":consent"] = consent
+        sets.append("consent = :consent")
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": dynamo.serialize({"pk": contact_pk(contact.contact_id), "sk": PROFILE}),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": dynamo.serialize_values(values),
+        }
+    }
+
+
+def put_activity(activity: Activity) -> TransactItem:
+    """The activity on the contact's history, marked pending until the processor applies it."""
+    assert activity.contact_id, "only identified activities live on a contact"
+    item = {
+        "pk": contact_pk(activity.contact_id),
+        "sk": activity_sk(activity),
+        **activity.model_dump(mode="json", exclude_defaults=True),
+        "gsi1pk": f"PENDING#{shard_of(activity.activity_id, PENDING_SHARDS)}",
+        "gsi1sk": f"{clock.iso(activity.occurred_at)}#{activity.activity_id}",
+    }
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": dynamo.serialize(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def put_submission_reply(form_id: str, key: str, payload_hash: str, reply: dict[str, Any]) -> TransactItem:
+    """Claims the idempotency key; expired claims (TTL deletes lazily) count as free."""
+    now = clock.now()
+    item = {
+        "pk": submission_pk(form_id, key),
+        "sk": "REPLY",
+        "payload_hash": payload_hash,
+        "reply": reply,
+        "created_at": clock.iso(now),
+        "expires_at": int((now + SUBMISSION_REPLY_TTL).timestamp()),
+    }
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": dynamo.serialize(item),
+            "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+            "ExpressionAttributeValues": dynamo.serialize_values({":now": int(now.timestamp())}),
+        }
+    }
+
+
+def _activity_from_item(item: dict[str, Any]) -> Activity:
+    fields = {name: item[name] for name in Activity.model_fields if name in item}
+    return Activity.model_validate(fields)
+
+
+def is_missing(error: ClientError) -> bool:
+    return dynamo.error_code(error) == "ResourceNotFoundException"
+
+
+# ---------------------------------------------------------------- processing
+
+
+def ledger_sk(entry_time: str, activity_id: str, rule_id: str) -> str:
+    return f"SCORE#{entry_time}#{activity_id}#{rule_id}"
+
+
+def apply_items(
+    contact: Contact,
+    activity: Activity,
+    *,
+    changes: dict[str, Any],
+    ledger: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    now: datetime,
+) -> list[TransactItem]:
+    """The conditional writes that apply one activity to one contact, exactly once.
+
+    The activity item is written with ``applied_at`` on condition that it was not applied
+    before; the profile on condition that nobody changed it since it was read. Ledger rows
+    ride in the same transaction, so a redelivery changes nothing.
+    """
+    items: list[TransactItem] = []
+    applied = {
+        "pk": contact_pk(contact.contact_id),
+        "sk": activity_sk(activity),
+        **activity.model_dump(mode="json", exclude_defaults=True),
+        "contact_id": contact.contact_id,
+        "applied_at": clock.iso(now),
+        "events": events,
+    }
+    items.append(
+        {
+            "Put": {
+                "TableName": _table(),
+                "Item": dynamo.serialize(applied),
+                "ConditionExpression": "attribute_not_exists(applied_at)",
+            }
+        }
+    )
+    names = {"#version": "version"}
+    values: dict[str, Any] = {":expected": contact.version, ":one": 1, ":now": clock.iso(now)}
+    sets = ["#version = #version + :one", "updated_at = :now"]
+    for index, (name, value) in enumerate(sorted(changes.items())):
+        names[f"#c{index}"] = name
+        values[f":c{index}"] = value
+        sets.append(f"#c{index} = :c{index}")
+    items.append(
+        {
+            "Update": {
+                "TableName": _table(),
+                "Key": dynamo.serialize({"pk": contact_pk(contact.contact_id), "sk": PROFILE}),
+                "UpdateExpression": "SET " + ", ".join(sets),
+                "ConditionExpression": "#version = :expected",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": dynamo.serialize_values(values),
+            }
+        }
+    )
+    for row in ledger:
+        item = {
+            "pk": contact_pk(contact.contact_id),
+            "sk": ledger_sk(row["occurred_at"], row["activity_id"], row["rule_id"]),
+            **row,
+        }
+        items.append({"Put": {"TableName": _table(), "Item": dynamo.serialize(item)}})
+    return items
+
+
+def applied_events(contact_id: str, activity: Activity) -> list[dict[str, Any]] | None:
+    """The events an already-applied activity announced (to announce again after a failure)."""
+    response = dynamo.client().get_item(
+        TableName=_table(),
+        Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": activity_sk(activity)}),
+        ConsistentRead=True,
+        ProjectionExpression="applied_at, events",
+    )
+    item = response.get("Item")
+    if not item:
+        return None
+    record = dynamo.deserialize(item)
+    return record.get("events", []) if record.get("applied_at") else None
+
+
+def score_ledger(contact_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest ledger rows first: each rule that fired, its points, its activity."""
+    response = dynamo.client().query(
+        TableName=_table(),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :score)",
+        ExpressionAttributeValues=dynamo.serialize_values(
+            {":pk": contact_pk(contact_id), ":score": "SCORE#"}
+        ),
+        ScanIndexForward=False,
+        Limit=limit,
+    )
+    return [
+        {key: value for key, value in dynamo.deserialize(item).items() if key not in ("pk", "sk")}
+        for item in response.get("Items", [])
+    ]
+
+
+# ---------------------------------------------------------------- anonymous visitors
+
+
+def anonymous_pk(anonymous_id: str) -> str:
+    return f"ANON#{anonymous_id}"
+
+
+def put_anonymous_activity(activity: Activity, *, ttl: timedelta) -> bool:
+    """Keeps a not-yet-identified visitor's activity until they convert; False if already kept."""
+    assert activity.anonymous_id
+    item = {
+        "pk": anonymous_pk(activity.anonymous_id),
+        "sk": activity_sk(activity),
+        **activity.model_dump(mode="json", exclude_defaults=True),
+        "expires_at": int((activity.occurred_at + ttl).timestamp()),
+    }
+    try:
+        dynamo.client().put_item(
+            TableName=_table(), Item=dynamo.serialize(item), ConditionExpression="attribute_not_exists(pk)"
+        )
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def anonymous_activities(anonymous_id: str) -> list[Activity]:
+    activities: list[Activity] = []
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :act)",
+        "ExpressionAttributeValues": dynamo.serialize_values(
+            {":pk": anonymous_pk(anonymous_id), ":act": "ACT#"}
+        ),
+    }
+    while True:
+        response = dynamo.client().query(**kwargs)
+        activities += [_activity_from_item(dynamo.deserialize(item)) for item in response.get("Items", [])]
+        if "LastEvaluatedKey" not in response:
+            return activities
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def linked_contact(anonymous_id: str) -> str | None:
+    """The contact an anonymous visitor turned out to be, once they converted."""
+    response = dynamo.client().get_item(
+        TableName=_table(), Key=dynamo.serialize({"pk": anonymous_pk(anonymous_id), "sk": "CONTACT"})
+    )
+    item = response.get("Item")
+    return dynamo.deserialize(item)["contact_id"] if item else None
+
+
+def link_anonymous(anonymous_id: str, contact_id: str, now: datetime) -> None:
+    """First link wins: a shared browser does not move history between people."""
+    try:
+        dynamo.client().put_item(
+            TableName=_table(),
+            Item=dynamo.serialize(
+                {
+                    "pk": anonymous_pk(anonymous_id),
+                    "sk": "CONTACT",
+                    "contact_id": contact_id,
+                    "linked_at": clock.iso(now),
+                }
+            ),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except ClientError as error:
+        if not dynamo.is_condition_failure(error):
+            raise

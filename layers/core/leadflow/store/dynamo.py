@@ -1,0 +1,134 @@
+"""What both table modules share: (de)serialisation, transactions, and failure classification."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from leadflow import aws
+from leadflow.errors import TemporarilyUnavailable
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+type Item = dict[str, Any]
+type TransactItem = dict[str, Any]
+
+_RETRYABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+}
+
+
+def _to_dynamo_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, Mapping):
+        return {key: _to_dynamo_value(inner) for key, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo_value(inner) for inner in value]
+    return value
+
+
+def _from_dynamo_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _from_dynamo_value(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo_value(inner) for inner in value]
+    if isinstance(value, set):
+        return sorted(_from_dynamo_value(inner) for inner in value)
+    return value
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: _serializer.serialize(_to_dynamo_value(value))
+        for key, value in item.items()
+        if value is not None
+    }
+
+
+def serialize_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(_to_dynamo_value(value)) for key, value in values.items()}
+
+
+def deserialize(item: Mapping[str, Any]) -> Item:
+    return {key: _from_dynamo_value(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def client() -> Any:
+    return aws.client("dynamodb")
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionCancelled(Exception):
+    """A transaction failed on conditions; ``reasons`` holds one code per item ("None" = fine)."""
+
+    reasons: tuple[str, ...]
+
+    def failed_at(self, index: int) -> bool:
+        return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
+
+    @property
+    def conflicted(self) -> bool:
+        """Another transaction held one of the items: retrying after a short pause succeeds."""
+        return "TransactionConflict" in self.reasons
+
+    @property
+    def only_conditions(self) -> bool:
+        return all(reason in ("None", "ConditionalCheckFailed", "TransactionConflict") for reason in self.reasons)
+
+
+def transact_write(items: Sequence[TransactItem], *, idempotency_token: str | None = None) -> None:
+    """Writes all items or none. Raises TransactionCancelled on a failed condition, and
+    TemporarilyUnavailable on throttling or conflicts (the caller's client may retry)."""
+    kwargs: dict[str, Any] = {"TransactItems": list(items)}
+    if idempotency_token:
+        kwargs["ClientRequestToken"] = idempotency_token[:36]
+    try:
+        client().transact_write_items(**kwargs)
+    except ClientError as error:
+        code = error_code(error)
+        if code == "TransactionCanceledException":
+            reasons = tuple(
+                str(reason.get("Code", "None")) for reason in error.response.get("CancellationReasons", [])
+            )
+            cancelled = TransactionCancelled(reasons)
+            if cancelled.only_conditions:
+                raise cancelled from error
+            raise TemporarilyUnavailable("the database is busy; retry shortly") from error
+        if code in _RETRYABLE:
+            raise TemporarilyUnavailable("the database is busy; retry shortly") from error
+        raise
+
+
+def backoff(attempt: int, *, base: float = 0.01, cap: float = 0.5) -> None:
+    """Full-jitter exponential backoff between retries of a conflicted write."""
+    import random
+    import time
+
+    time.sleep(random.uniform(0, min(cap, base * 2**attempt)))
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    return error_code(error) == "ConditionalCheckFailedException"
+
+
+def is_retryable(error: ClientError) -> bool:
+    return error_code(error) in _RETRYABLE

@@ -1,0 +1,1 @@
+"""The Docker-free local stack behind `make dev`: moto server, HTTP front, pollers, clock. Never deployed."""

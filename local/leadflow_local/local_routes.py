@@ -1,0 +1,171 @@
+"""Routes that exist only on the local stack: ``GET /``, and ``/_local/...`` to steer and inspect it.
+
+``/_local/clock`` moves time, ``/_local/drain`` settles the queues, ``/_local/queues``,
+``/_local/schedules`` and ``/_local/mail`` show what the embedded AWS holds, and
+``/_local/admin/...`` lets a browser on this machine read the admin API (it adds the token).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
+
+from leadflow.clock import iso
+
+from leadflow_local.apigw import HttpRequest, HttpResponse, error_response
+from leadflow_local.schedule_expr import ScheduleError, parse_duration
+from leadflow_local.timekeeper import AdvanceReport
+
+PREFIX = "/_local"
+
+
+class StackControls(Protocol):
+    """What the local routes need from the running stack."""
+
+    admin_token: str
+    url: str
+    clock_speed: float
+
+    def now(self) -> datetime: ...
+    def advance(self, delta: timedelta) -> AdvanceReport: ...
+    def drain(self) -> int: ...
+    def queue_counts(self) -> dict[str, dict[str, int]]: ...
+    def schedules(self) -> list[dict[str, Any]]: ...
+    def mail(self) -> list[dict[str, Any]]: ...
+    def demo_page(self) -> str: ...
+
+
+Dispatch = Callable[[HttpRequest], HttpResponse]
+
+
+def _json(status: int, payload: Any) -> HttpResponse:
+    body = json.dumps(payload, indent=2, default=str).encode()
+    return HttpResponse(status, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body)
+
+
+def _html(text: str) -> HttpResponse:
+    return HttpResponse(
+        200, [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")], text.encode()
+    )
+
+
+def _is_loopback(address: str) -> bool:
+    return address.startswith("127.") or address in ("::1", "localhost")
+
+
+class LocalRoutes:
+    def __init__(self, stack: StackControls) -> None:
+        self._stack = stack
+
+    def handles(self, request: HttpRequest) -> bool:
+        path = request.raw_path
+        return path == PREFIX or path.startswith(PREFIX + "/")
+
+    def demo(self) -> HttpResponse:
+        return _html(self._stack.demo_page())
+
+    def handle(self, request: HttpRequest, dispatch: Dispatch) -> HttpResponse:
+        path = request.raw_path.removeprefix(PREFIX).rstrip("/") or "/"
+        method = request.method
+        if path == "/clock" and method == "GET":
+            return _json(200, {"now": iso(self._stack.now()), "speed": self._stack.clock_speed})
+        if path == "/clock" and method == "POST":
+            return self._advance(request)
+        if path == "/drain" and method == "POST":
+            return _json(200, {"messages_processed": self._stack.drain(), "now": iso(self._stack.now())})
+        if path == "/queues" and method == "GET":
+            return _json(200, self._stack.queue_counts())
+        if path == "/schedules" and method == "GET":
+            return _json(200, self._stack.schedules())
+        if path == "/mail" and method == "GET":
+            return _json(200, [_mail_summary(message, self._stack.url) for message in self._stack.mail()])
+        if path.startswith("/mail/") and method == "GET":
+            return self._mail_body(path.removeprefix("/mail/"))
+        if path.startswith("/admin/") and method in ("GET", "HEAD"):
+            return self._admin(request, path.removeprefix("/admin"), dispatch)
+        if path == "/" and method == "GET":
+            return _json(200, {"routes": _INDEX})
+        return error_response(404, "not_found", f"no local route {method} {request.raw_path}")
+
+    def _advance(self, request: HttpRequest) -> HttpResponse:
+        try:
+            payload = _json_or_form(request.body)
+            amount = payload.get("advance") if isinstance(payload, dict) else None
+            if amount is None:
+                raise ScheduleError('send {"advance": "3d"} (s, m, h, d, w, or an ISO 8601 duration)')
+            delta = parse_duration(amount)
+        except (ValueError, UnicodeDecodeError) as error:
+            return error_response(422, "validation_failed", str(error), fields={"advance": str(error)})
+        report = self._stack.advance(delta)
+        return _json(
+            200,
+            {
+                "now": iso(report.now),
+                "advanced_by_seconds": report.advanced_by.total_seconds(),
+                "steps": report.steps,
+                "schedule_firings": report.schedule_firings,
+                "messages_processed": report.messages_processed,
+            },
+        )
+
+    def _mail_body(self, index_text: str) -> HttpResponse:
+        messages = self._stack.mail()
+        if not index_text.isdigit() or int(index_text) >= len(messages):
+            return error_response(404, "not_found", f"no mail number {index_text}")
+        message = messages[int(index_text)]
+        if message.get("html"):
+            return _html(message["html"])
+        text = html.escape(message.get("text") or "")
+        return _html(f"<!doctype html><meta charset='utf-8'><pre>{text}</pre>")
+
+    def _admin(self, request: HttpRequest, rest: str, dispatch: Dispatch) -> HttpResponse:
+        """Read-only admin API for a browser on this machine; the token never reaches the page."""
+        if not _is_loopback(request.source_ip):
+            return error_response(
+                403, "forbidden", "the admin viewer answers requests from this machine only"
+            )
+        query = request.raw_query
+        target = f"/v1/admin{rest}" + (f"?{query}" if query else "")
+        headers = [
+            (key, value) for key, value in request.headers if key.lower() not in ("authorization", "cookie")
+        ]
+        headers.append(("Authorization", f"Bearer {self._stack.admin_token}"))
+        return dispatch(replace(request, target=target, headers=headers))
+
+
+def _json_or_form(body: bytes) -> Any:
+    """JSON from scripts, or a native form post from the demo page (curl -d sends either)."""
+    text = body.decode() or "{}"
+    try:
+        return json.loads(text)
+    except ValueError:
+        return dict(parse_qsl(text))
+
+
+def _mail_summary(message: dict[str, Any], base_url: str) -> dict[str, Any]:
+    return {
+        "index": message["index"],
+        "from": message["from"],
+        "to": message["to"],
+        "subject": message["subject"],
+        "list_unsubscribe": message["headers"].get("List-Unsubscribe"),
+        "view": f"{base_url}{PREFIX}/mail/{message['index']}",
+        "text": message["text"],
+    }
+
+
+_INDEX = {
+    "GET /": "demo page with the definitions' forms",
+    "GET /_local/clock": "the stack's current time and speed",
+    "POST /_local/clock": 'advance time, e.g. {"advance": "3d"}; answers when everything that fell due ran',
+    "POST /_local/drain": "process queued messages until the queues are idle",
+    "GET /_local/queues": "visible, in-flight and delayed messages per queue",
+    "GET /_local/schedules": "schedules and their next firing",
+    "GET /_local/mail": "mail sent through SES; GET /_local/mail/{index} shows one",
+    "GET /_local/admin/{path}": "GET /v1/admin/{path} with the admin token (this machine only)",
+}

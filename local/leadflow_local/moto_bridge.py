@@ -1,0 +1,179 @@
+"""The embedded AWS: moto's threaded server, and the few places the stack reads its state.
+
+The threaded server runs in this process, so its backends are plain Python objects here.
+The stack reaches into them only where the API cannot do the job: SQS timers run on real
+time (so a clock jump must move message delays and visibility timeouts with it), a waiting
+poller wants to wake on a new message, and sent mail has no read API. Everything that touches
+moto's internals lives in this module, so a moto upgrade has one place to check.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import time
+import urllib.request
+from datetime import timedelta
+from typing import Any
+
+log = logging.getLogger("leadflow_local")
+
+
+class MotoServer:
+    """moto's ThreadedMotoServer on a free loopback port, quiet and reset on start and stop."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self._host = host
+        self._server: Any = None
+        self.endpoint = ""
+
+    def start(self) -> str:
+        from moto.server import ThreadedMotoServer
+
+        for name in ("werkzeug", "moto"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        self.reset()  # backends are process globals: a previous stack's resources must not leak in
+        return self.endpoint
+
+    def reset(self) -> None:
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        try:
+            self.reset()
+        except OSError:
+            log.debug("moto reset at stop failed", exc_info=True)
+        self._server.stop()
+        self._server = None
+
+
+class SqsTimers:
+    """Message delays and visibility timeouts in moto's SQS, which count real milliseconds."""
+
+    def __init__(self, account: str, region: str) -> None:
+        self._account = account
+        self._region = region
+
+    def _queues(self) -> list[Any]:
+        from moto.sqs.models import sqs_backends
+
+        return list(sqs_backends[self._account][self._region].queues.values())
+
+    def _queue(self, name: str) -> Any | None:
+        from moto.sqs.models import sqs_backends
+
+        return sqs_backends[self._account][self._region].queues.get(name)
+
+    def shift(self, delta: timedelta) -> None:
+        """Bring every pending delay and visibility deadline ``delta`` closer, as if it had passed."""
+        millis = delta.total_seconds() * 1000
+        if millis <= 0:
+            return
+        for queue in self._queues():
+            for message in list(queue._messages):
+                if message.visible_at:
+                    message.visible_at -= millis
+                if message.delayed_until:
+                    message.delayed_until -= millis
+
+    def next_due_in(self) -> timedelta | None:
+        """Real time until the next delayed or invisible message becomes receivable, if any."""
+        now = time.time() * 1000
+        pending = [
+            moment
+            for queue in self._queues()
+            for message in list(queue._messages)
+            for moment in (message.visible_at, message.delayed_until)
+            if moment > now
+        ]
+        return timedelta(milliseconds=min(pending) - now) if pending else None
+
+    def wait_for_messages(self, queue_name: str, timeout: float) -> None:
+        """Block until the queue has a receivable message or ``timeout`` passes (woken by a send)."""
+        queue = self._queue(queue_name)
+        if queue is None or not hasattr(queue, "wait_for_messages"):
+            time.sleep(timeout)
+            return
+        queue.wait_for_messages(timeout)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Visible, in-flight and delayed counts per queue, for ``GET /_local/queues``."""
+        result = {}
+        for queue in self._queues():
+            messages = list(queue._messages)
+            delayed = sum(1 for message in messages if message.delayed)
+            invisible = sum(1 for message in messages if not message.visible)
+            result[queue.name] = {
+                "visible": len(messages) - delayed - invisible,
+                "in_flight": invisible,
+                "delayed": delayed,
+            }
+        return result
+
+
+def sent_mail(account: str, region: str) -> list[dict[str, Any]]:
+    """Every message SES (v1 or v2) accepted, oldest first, parsed for reading."""
+    from moto.ses.models import ses_backends
+
+    result = []
+    for index, message in enumerate(list(ses_backends[account][region].sent_messages)):
+        raw = getattr(message, "raw_data", None)
+        if raw is not None:
+            result.append(_parse_raw(index, message.id, raw))
+        else:
+            destinations = getattr(message, "destinations", {})
+            to = destinations.get("ToAddresses", []) if isinstance(destinations, dict) else list(destinations)
+            result.append(
+                {
+                    "index": index,
+                    "id": message.id,
+                    "from": getattr(message, "source", ""),
+                    "to": to,
+                    "subject": getattr(message, "subject", getattr(message, "template", "")),
+                    "headers": {},
+                    "text": getattr(message, "body", ""),
+                    "html": None,
+                }
+            )
+    return result
+
+
+def _parse_raw(index: int, message_id: str, raw: str) -> dict[str, Any]:
+    parsed = email.message_from_string(raw, policy=email.policy.default)
+    text = html = None
+    for part in parsed.walk():
+        if part.is_multipart():
+            continue
+        kind = part.get_content_type()
+        if kind == "text/plain" and text is None:
+            text = part.get_content()
+        elif kind == "text/html" and html is None:
+            html = part.get_content()
+    return {
+        "index": index,
+        "id": message_id,
+        "from": str(parsed.get("From", "")),
+        "to": [str(address) for address in parsed.get_all("To", [])],
+        "subject": str(parsed.get("Subject", "")),
+        "headers": {key: str(value) for key, value in parsed.items()},
+        "text": text,
+        "html": html,
+    }
+
+
+def pattern_matches(pattern: dict[str, Any], document: dict[str, Any]) -> bool:
+    """EventBridge pattern matching (moto's matcher), for Lambda event source filters."""
+    import json
+
+    from moto.events.models import EventPattern
+
+    return bool(EventPattern.load(json.dumps(pattern)).matches_event(document))

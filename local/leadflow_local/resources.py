@@ -1,0 +1,437 @@
+"""Creates the template's AWS resources in moto with direct API calls, and answers Ref/GetAtt.
+
+moto's CloudFormation skips secrets, schedules and queue policies, drops table TTL and fails
+on a rule whose ``EventBusName`` is a ``!Ref`` (docs/LOCAL.md), so each resource type here is
+one small creator calling the service API. Resources are created on first reference, which
+gives dependency order (a dead-letter queue before the queue that redrives to it) for free.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from leadflow_local.errors import TemplateError
+from leadflow_local.intrinsics import IntrinsicError, Resolver, ResourceAttributes
+from leadflow_local.template import ExpandedTemplate
+
+# Types the stack emulates without creating anything in moto (it runs or serves them itself),
+# or that have no local meaning; listed so the start-up summary can say so.
+NOT_CREATED = {
+    "AWS::Lambda::Function": "run in-process",
+    "AWS::Lambda::EventSourceMapping": "polled by the stack",
+    "AWS::ApiGatewayV2::Api": "served by the stack",
+}
+
+
+@dataclass(frozen=True)
+class AwsPlace:
+    """Where the embedded AWS lives and what the pseudo parameters say."""
+
+    endpoint: str
+    region: str
+    account: str
+    stack_name: str
+    api_url: str
+
+    @property
+    def pseudo(self) -> dict[str, Any]:
+        return {
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account,
+            "AWS::StackName": self.stack_name,
+            "AWS::StackId": self.arn("cloudformation", f"stack/{self.stack_name}/local"),
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NotificationARNs": [],
+        }
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return (
+            f"arn:aws:{service}:{self.region if region else ''}:{self.account if account else ''}:{resource}"
+        )
+
+
+Creator = Callable[["ResourceRegistry", str, dict[str, Any]], ResourceAttributes]
+
+
+class ResourceRegistry:
+    """The template's resources in moto; the lookup behind every ``Ref`` and ``GetAtt``."""
+
+    def __init__(
+        self, template: ExpandedTemplate, place: AwsPlace, parameters: dict[str, str] | None = None
+    ) -> None:
+        self.template = template
+        self.place = place
+        self.resolver = Resolver(
+            parameters=template.parameter_values(parameters),
+            pseudo=place.pseudo,
+            lookup=self._lookup,
+            conditions=template.document.get("Conditions"),
+            mappings=template.document.get("Mappings"),
+        )
+        self._attributes: dict[str, ResourceAttributes] = {}
+        self._in_progress: set[str] = set()
+        self._clients: dict[str, Any] = {}
+        self.created: Counter[str] = Counter()
+        self.skipped: Counter[str] = Counter()
+        self.queue_urls: dict[str, str] = {}  # ARN -> URL
+        self.active = {
+            logical_id
+            for logical_id, resource in template.resources.items()
+            if "Condition" not in resource or self.resolver.condition(resource["Condition"])
+        }
+
+    # ---------------------------------------------------------------- public
+    def create_all(self) -> None:
+        """Create every resource of a supported type (each once, dependencies first)."""
+        for logical_id in self.template.resources:
+            if logical_id not in self.active:
+                continue
+            kind = self.template.resources[logical_id]["Type"]
+            if kind in _CREATORS:
+                self._lookup(logical_id)
+            elif kind not in NOT_CREATED:
+                self.skipped[kind] += 1
+
+    def client(self, service: str) -> Any:
+        """A boto3 client on the embedded AWS (explicit endpoint: os.environ may not be set yet)."""
+        if service not in self._clients:
+            import boto3
+            from botocore.config import Config
+
+            self._clients[service] = boto3.session.Session().client(
+                service,
+                endpoint_url=self.place.endpoint,
+                region_name=self.place.region,
+                aws_access_key_id="local",
+                aws_secret_access_key="local",  # noqa: S106 - moto accepts any key
+                config=Config(retries={"mode": "standard", "max_attempts": 2}),
+            )
+        return self._clients[service]
+
+    def physical_name(self, logical_id: str, limit: int = 64) -> str:
+        """Readable stand-in for CloudFormation's ``<stack>-<logical id>-<random>`` names."""
+        return f"{self.place.stack_name}-{logical_id}"[:limit]
+
+    # ---------------------------------------------------------------- lookup
+    def _lookup(self, logical_id: str) -> ResourceAttributes:
+        if logical_id in self._attributes:
+            return self._attributes[logical_id]
+        resource = self.template.resources.get(logical_id)
+        if resource is None:
+            raise IntrinsicError(f"no resource or parameter named {logical_id!r} in the template")
+        if logical_id in self._in_progress:
+            raise TemplateError(f"{logical_id} refers to itself through its references (a cycle)")
+        self._in_progress.add(logical_id)
+        try:
+            properties = resource.get("Properties") or {}
+            creator = _CREATORS.get(resource["Type"])
+            if creator is not None and logical_id in self.active:
+                attributes = creator(self, logical_id, self.resolver.resolve(properties))
+                self.created[resource["Type"]] += 1
+            else:
+                attributes = _synthesize(self, logical_id, resource["Type"], properties)
+        except IntrinsicError as error:
+            raise TemplateError(f"{logical_id}: {error}") from error
+        finally:
+            self._in_progress.discard(logical_id)
+        self._attributes[logical_id] = attributes
+        return attributes
+
+
+# ------------------------------------------------------------------ creators
+def _tags(properties: dict[str, Any]) -> list[dict[str, str]]:
+    tags = properties.get("Tags") or []
+    if isinstance(tags, dict):
+        return [{"Key": str(key), "Value": str(value)} for key, value in tags.items()]
+    return [{"Key": str(tag["Key"]), "Value": str(tag["Value"])} for tag in tags]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _table(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
+    name = props.get("TableName") or registry.physical_name(logical_id, 255)
+    billing = props.get("BillingMode", "PROVISIONED")
+    default_throughput = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": billing,
+    }
+    if billing == "PROVISIONED":
+        kwargs["ProvisionedThroughput"] = props.get("ProvisionedThroughput", default_throughput)
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        indexes = []
+        for index in props.get(key) or []:
+            kept = {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
+            if key == "GlobalSecondaryIndexes" and billing == "PROVISIONED":
+                kept["ProvisionedThroughput"] = index.get("ProvisionedThroughput", default_throughput)
+            indexes.append(kept)
+        if indexes:
+            kwargs[key] = indexes
+    stream = props.get("StreamSpecification")
+    if stream:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    sse = props.get("SSESpecification")
+    if sse:
+        kwargs["SSESpecification"] = {"Enabled": bool(sse.get("SSEEnabled", False))}
+    if props.get("Tags"):
+        kwargs["Tags"] = _tags(props)
+    dynamodb = registry.client("dynamodb")
+    description = dynamodb.create_table(**kwargs)["TableDescription"]
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
+        )
+    pitr = (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled")
+    if pitr:
+        dynamodb.update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+    attributes = {"Arn": description["TableArn"]}
+    if description.get("LatestStreamArn"):
+        attributes["StreamArn"] = description["LatestStreamArn"]
+    return ResourceAttributes(ref=name, attributes=attributes)
+
+
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+    "KmsMasterKeyId",
+    "KmsDataKeyReusePeriodSeconds",
+    "SqsManagedSseEnabled",
+    "RedrivePolicy",
+    "RedriveAllowPolicy",
+)
+
+
+def _queue(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
+    name = props.get("QueueName") or registry.physical_name(logical_id, 75)
+    if _text(props.get("FifoQueue", False)) == "true" and not name.endswith(".fifo"):
+        name += ".fifo"
+    attributes = {key: _text(props[key]) for key in _QUEUE_ATTRIBUTES if key in props}
+    kwargs: dict[str, Any] = {"QueueName": name, "Attributes": attributes}
+    if props.get("Tags"):
+        kwargs["tags"] = {tag["Key"]: tag["Value"] for tag in _tags(props)}
+    url = registry.client("sqs").create_queue(**kwargs)["QueueUrl"]
+    arn = registry.place.arn("sqs", name)
+    registry.queue_urls[arn] = url
+    return ResourceAttributes(ref=url, attributes={"Arn": arn, "QueueName": name, "QueueUrl": url})
+
+
+def _event_bus(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
+    name = str(props["Name"])
+    if name != "default":
+        registry.client("events").create_event_bus(Name=name)
+    arn = registry.place.arn("events", f"event-bus/{name}")
+    return ResourceAttributes(ref=name, attributes={"Arn": arn, "Name": name})
+
+
+def _rule(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
+    """The rule exists in moto for inspection; its targets are wired by the stack (bus.py)."""
+    name = props.get("Name") or registry.physical_name(logical_id, 64)
+    bus = str(props.get("EventBusName", "default"))
+    bus_name = bus.rsplit("/", 1)[-1] if bus.startswith("arn:") else bus
+    kwargs: dict[str, Any] = {"Name": name, "EventBusName": bus_name, "State": props.get("State", "ENABLED")}
+    if "EventPattern" in props:
+        pattern = props["EventPattern"]
+        kwargs["EventPattern"] = pattern if isinstance(pattern, str) else json.dumps(pattern)
+    if "ScheduleExpression" in props:
+        kwargs["ScheduleExpression"] = props["ScheduleExpression"]
+    if props.get("Description"):
+        kwargs["Description"] = props["Description"]
+    from botocore.exceptions import ClientError
+
+    try:
+        arn = registry.client("events").put_rule(**kwargs)["RuleArn"]
+    except ClientError as error:
+        raise TemplateError(f"{logical_id}: EventBridge refused the rule: {error}") from error
+    ref = name if bus_name == "default" else f"{bus_name}|{name}"
+    return ResourceAttributes(ref=ref, attributes={"Arn": arn, "Name": name})
+
+
+def _schedule(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
+    """Stored in moto's Scheduler, which never fires it; scheduler.py fires it on the stack clock."""
+    from leadflow.clock import parse_iso
+
+    name = props.get("Name") or registry.physical_name(logical_id, 64)
+    target = props["Target"]
+    kwargs: dict[str, Any] = {
+        "Name": name,
+        "ScheduleExpression": props["ScheduleExpression"],
+        "FlexibleTimeWindow": props.get("FlexibleTimeWindow", {"Mode": "OFF"}),
+        "Target": {key: target[key] for key in ("Arn", "RoleArn", "Input") if key in target},
+        "State": props.get("State", "ENABLED"),
+    }
+    for key in ("GroupName", "ScheduleExpressionTimezone", "Description"):
+        if props.get(key):
+            kwargs[key] = props[key]
+    for key in ("StartDate", "EndDate"):
+        if props.get(key):
+            kwargs[key] = parse_iso(str(props[key]))
+    arn = registry.client("scheduler").create_schedule(**kwargs)["ScheduleArn"]
+    return ResourceAttributes(ref=name, attributes={"Arn": arn})
+
+
+def _schedule_group(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
+    name = props.get("Name") or registry.physical_name(logical_id, 64)
+    arn = registry.client("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
+    return ResourceAttributes(ref=name, attributes={"Arn": arn})
+
+
+def _secret(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
+    """A generated secret gets a fresh random value each start, as a new stack would."""
+    secrets = registry.client("secretsmanager")
+    name = props.get("Name") or registry.physical_name(logical_id, 256)
+    generate = props.get("GenerateSecretString")
+    if generate is not None:
+        options = {
+            key: generate[key]
+            for key in (
+                "PasswordLength",
+                "ExcludeCharacters",
+                "ExcludeNumbers",
+                "ExcludePunctuation",
+                "ExcludeUppercase",
+                "ExcludeLowercase",
+                "IncludeSpace",
+                "RequireEachIncludedType",
+            )
+            if key in generate
+        }
+        password = secrets.get_random_password(**options)["RandomPassword"]
+        if generate.get("SecretStringTemplate") and generate.get("GenerateStringKey"):
+            document = json.loads(generate["SecretStringTemplate"])
+            document[generate["GenerateStringKey"]] = password
+            value = json.dumps(document)
+        else:
+            value = password
+    else:
+        value = str(props.get("SecretString") or secrets.get_random_password()["RandomPassword"])
+    kwargs: dict[str, Any] = {"Name": name, "SecretString": value}
+    if props.get("Description"):
+        kwargs["Description"] = props["Description"]
+    arn = secrets.create_secret(**kwargs)["ARN"]
+    return ResourceAttributes(ref=arn, attributes={"Id": arn})
+
+
+def _parameter(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
+    name = props.get("Name") or f"/{registry.place.stack_name}/{logical_id}"
+    kind = props.get("Type", "String")
+    registry.client("ssm").put_parameter(Name=name, Value=str(props["Value"]), Type=kind, Overwrite=True)
+    return ResourceAttributes(ref=name, attributes={"Type": kind, "Value": props["Value"]})
+
+
+def _bucket(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
+    name = props.get("BucketName") or registry.physical_name(logical_id, 63).lower()
+    registry.client("s3").create_bucket(Bucket=name)
+    domain = f"{name}.s3.amazonaws.com"
+    return ResourceAttributes(
+        ref=name,
+        attributes={
+            "Arn": f"arn:aws:s3:::{name}",
+            "DomainName": domain,
+            "RegionalDomainName": f"{name}.s3.{registry.place.region}.amazonaws.com",
+        },
+    )
+
+
+def _topic(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
+    name = props.get("TopicName") or registry.physical_name(logical_id, 256)
+    attributes = {"FifoTopic": "true"} if _text(props.get("FifoTopic", False)) == "true" else {}
+    arn = registry.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
+    return ResourceAttributes(ref=arn, attributes={"TopicArn": arn, "TopicName": name})
+
+
+def _email_identity(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
+    identity = str(props["EmailIdentity"])
+    registry.client("sesv2").create_email_identity(EmailIdentity=identity)
+    return ResourceAttributes(ref=identity, attributes={})
+
+
+def _configuration_set(
+    registry: ResourceRegistry, logical_id: str, props: dict[str, Any]
+) -> ResourceAttributes:
+    name = props.get("Name") or registry.physical_name(logical_id, 64)
+    registry.client("sesv2").create_configuration_set(ConfigurationSetName=name)
+    return ResourceAttributes(ref=name, attributes={})
+
+
+_CREATORS: dict[str, Creator] = {
+    "AWS::DynamoDB::Table": _table,
+    "AWS::SQS::Queue": _queue,
+    "AWS::Events::EventBus": _event_bus,
+    "AWS::Events::Rule": _rule,
+    "AWS::Scheduler::Schedule": _schedule,
+    "AWS::Scheduler::ScheduleGroup": _schedule_group,
+    "AWS::SecretsManager::Secret": _secret,
+    "AWS::SSM::Parameter": _parameter,
+    "AWS::S3::Bucket": _bucket,
+    "AWS::SNS::Topic": _topic,
+    "AWS::SES::EmailIdentity": _email_identity,
+    "AWS::SES::ConfigurationSet": _configuration_set,
+}
+
+
+# ------------------------------------------------------------- synthesized
+def _synthesize(
+    registry: ResourceRegistry, logical_id: str, kind: str, properties: dict[str, Any]
+) -> ResourceAttributes:
+    """Attributes of resources that are not created in moto, shaped as AWS would return them."""
+    place = registry.place
+    resolve = registry.resolver.resolve
+
+    def named(key: str, limit: int = 64) -> str:
+        return (
+            str(resolve(properties[key])) if key in properties else registry.physical_name(logical_id, limit)
+        )
+
+    if kind == "AWS::Lambda::Function":
+        name = named("FunctionName")
+        return ResourceAttributes(ref=name, attributes={"Arn": place.arn("lambda", f"function:{name}")})
+    if kind == "AWS::Lambda::Alias":
+        function = str(resolve(properties["FunctionName"]))
+        base = function if function.startswith("arn:") else place.arn("lambda", f"function:{function}")
+        arn = f"{base}:{resolve(properties['Name'])}"
+        return ResourceAttributes(ref=arn, attributes={"Arn": arn})
+    if kind == "AWS::Lambda::Version":
+        function = str(resolve(properties["FunctionName"]))
+        base = function if function.startswith("arn:") else place.arn("lambda", f"function:{function}")
+        return ResourceAttributes(ref=f"{base}:1", attributes={"Version": "1"})
+    if kind == "AWS::Lambda::LayerVersion":
+        arn = place.arn("lambda", f"layer:{named('LayerName', 140)}:1")
+        return ResourceAttributes(ref=arn, attributes={})
+    if kind == "AWS::IAM::Role":
+        name = named("RoleName")
+        role_arn = place.arn("iam", f"role/{name}", region=False)
+        return ResourceAttributes(
+            ref=name, attributes={"Arn": role_arn, "RoleId": f"AROA{logical_id.upper()[:16]}"}
+        )
+    if kind == "AWS::Logs::LogGroup":
+        name = named("LogGroupName", 512)
+        return ResourceAttributes(ref=name, attributes={"Arn": place.arn("logs", f"log-group:{name}:*")})
+    if kind == "AWS::ApiGatewayV2::Api":
+        api_id = logical_id.lower()[:10]
+        return ResourceAttributes(ref=api_id, attributes={"ApiEndpoint": place.api_url, "ApiId": api_id})
+    service = kind.split("::")[1].lower() if kind.count("::") == 2 else "unknown"
+    generic = place.arn(service, logical_id)
+    return ResourceAttributes(ref=registry.physical_name(logical_id), attributes={"Arn": generic})
