@@ -217,7 +217,9 @@ def test_twenty_concurrent_first_submissions_make_one_contact_and_twenty_activit
     from leadflow.services import capture, definitions
     from tests.support.bundles import capture_bundle
 
-    definitions.apply(json.dumps(capture_bundle()), content_type="application/json", dry_run=False, applied_by=None)
+    definitions.apply(
+        json.dumps(capture_bundle()), content_type="application/json", dry_run=False, applied_by=None
+    )
 
     def submit(index: int) -> str:
         request = capture.SubmissionRequest(fields={**GOOD, "company": f"Co {index}"})

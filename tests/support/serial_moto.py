@@ -37,6 +37,8 @@ class AtomicMotoServer(ThreadedMotoServer):
         from werkzeug.serving import make_server
 
         app = _AtomicDynamoDB(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server = make_server(
+            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+        )
         self._server_ready_event.set()
         self._server.serve_forever()

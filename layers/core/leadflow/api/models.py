@@ -66,3 +66,30 @@ class ActiveDefinitionsView(BaseModel):
     version: int
     applied_at: str | None
     bundle: dict[str, Any]
+
+
+class LedgerEntryView(BaseModel):
+    rule_id: Annotated[str, Field(description="The scoring rule that fired, or decay")]
+    points: int
+    activity_id: str
+    activity_type: str
+    occurred_at: str
+    score_after: Annotated[int, Field(description="The score right after these points")]
+
+
+class ScoreLedgerView(BaseModel):
+    contact_id: str
+    score: int
+    entries: Annotated[list[LedgerEntryView], Field(description="Newest first: every point explained")]
+
+
+class ListMemberView(BaseModel):
+    contact_id: str
+    joined_at: str
+    source: Annotated[str, Field(description="rule (segments, actions), import or manual")]
+
+
+class ListMembersView(BaseModel):
+    list_id: str
+    members: list[ListMemberView]
+    cursor: Annotated[str | None, Field(description="Pass as ?cursor= for the next page; null on the last")]

@@ -139,7 +139,7 @@ def _apply(bundle: Bundle, contact: Contact, activity: Activity) -> str:
     outcome = processing.process(bundle, state_of(contact), activity)
     events = _domain_events(activity, outcome)
     if outcome.qualified:
-        _add_sales_facts(events, contact)
+        _add_sales_facts(events, contact, [asdict(entry) for entry in outcome.ledger])
     now = clock.now()
     stamp = clock.iso(now)
     items = contacts_store.apply_items(
@@ -190,9 +190,9 @@ def _apply(bundle: Bundle, contact: Contact, activity: Activity) -> str:
     return "applied"
 
 
-def _add_sales_facts(events: list[DomainEvent], contact: Contact) -> None:
+def _add_sales_facts(events: list[DomainEvent], contact: Contact, current: list[dict[str, Any]]) -> None:
     """LeadQualified carries what sales needs: the strongest reasons and where the lead came from."""
-    ledger = contacts_store.score_ledger(contact.contact_id, limit=50)
+    ledger = current + contacts_store.score_ledger(contact.contact_id, limit=50)
     top = sorted(ledger, key=lambda row: row["points"], reverse=True)[:5]
     for event in events:
         if event.type == "LeadQualified":

@@ -277,8 +277,11 @@ def list_members(list_id: str, *, cursor: str | None, limit: int) -> tuple[list[
 
     shard, start = 0, None
     if cursor:
-        state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        shard, start = int(state["shard"]), state.get("key")
+        try:
+            state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            shard, start = int(state["shard"]), state.get("key")
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError("malformed cursor") from error
     members: list[dict[str, Any]] = []
     while shard < LIST_SHARDS and len(members) < limit:
         kwargs: dict[str, Any] = {

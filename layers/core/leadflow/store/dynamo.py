@@ -92,7 +92,9 @@ class TransactionCancelled(Exception):
 
     @property
     def only_conditions(self) -> bool:
-        return all(reason in ("None", "ConditionalCheckFailed", "TransactionConflict") for reason in self.reasons)
+        return all(
+            reason in ("None", "ConditionalCheckFailed", "TransactionConflict") for reason in self.reasons
+        )
 
 
 def transact_write(items: Sequence[TransactItem], *, idempotency_token: str | None = None) -> None:

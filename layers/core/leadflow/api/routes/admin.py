@@ -6,7 +6,13 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from leadflow.api import bodies
-from leadflow.api.models import ActiveDefinitionsView, ContactView, DefinitionsApplied
+from leadflow.api.models import (
+    ActiveDefinitionsView,
+    ContactView,
+    DefinitionsApplied,
+    ListMembersView,
+    ScoreLedgerView,
+)
 from leadflow.errors import UnsupportedMediaType, ValidationFailed
 from leadflow.services import contacts, definitions
 
@@ -93,3 +99,27 @@ def find_contact(
 )
 def get_contact(contact_id: Annotated[str, Path(max_length=64)]) -> ContactView:
     return contacts.contact_by_id(contact_id)
+
+
+@router.get(
+    "/v1/admin/contacts/<contact_id>/score",
+    summary="A contact's score ledger: each rule that fired, its points, its activity",
+    tags=["Contacts"],
+    responses={404: {"description": "No such contact"}},
+)
+def get_score_ledger(contact_id: Annotated[str, Path(max_length=64)]) -> ScoreLedgerView:
+    return contacts.score_ledger(contact_id)
+
+
+@router.get(
+    "/v1/admin/segments/<list_id>/members",
+    summary="Members of a segment or list, paginated",
+    tags=["Lists"],
+    responses={404: {"description": "No such list or segment"}},
+)
+def get_list_members(
+    list_id: Annotated[str, Path(max_length=64)],
+    cursor: Annotated[str | None, Query(description="From the previous page", max_length=2048)] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Members per page")] = 100,
+) -> ListMembersView:
+    return contacts.list_members(list_id, cursor, limit)
