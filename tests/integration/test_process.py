@@ -16,8 +16,7 @@ from leadflow.domain.activities import Activity
 from leadflow.ids import stable_id
 from tests.support import functions, queues
 from tests.support.bundles import scoring_bundle
-from tests.support.events import LambdaContext
-from tests.support.events import json_body
+from tests.support.events import LambdaContext, json_body
 
 FORM = "/v1/forms/webinar-signup/submissions"
 
@@ -205,7 +204,6 @@ def test_a_batch_delivered_twice_yields_the_same_state_as_once(world, aws):
     contact_id = world.submit("fi@example.com")
     for url in ("https://x.com/pricing", "https://x.com/a", "https://x.com/b"):
         world.track("page_view", contact_id=contact_id, url=url)
-    sqs = boto3.client("sqs")
     event, messages = queues.receive_event(aws.queues["ActivityQueue"])
     assert len(messages) == 4
     process = functions.load("process").lambda_handler
@@ -224,7 +222,6 @@ def test_a_batch_delivered_twice_yields_the_same_state_as_once(world, aws):
     assert {event["detail"]["event_id"] for event in events_twice} <= {
         event["detail"]["event_id"] for event in events_once
     }
-    del sqs
 
 
 def test_poison_record_fails_alone_and_the_rest_of_the_batch_is_applied(world, aws):
@@ -258,7 +255,7 @@ def test_a_throttled_write_retries_only_its_own_record(world, aws):
     client = clients.client("dynamodb")
     client.meta.events.register("before-call.dynamodb.TransactWriteItems", throttle_first)
     try:
-        event, messages = queues.receive_event(aws.queues["ActivityQueue"])
+        event, _ = queues.receive_event(aws.queues["ActivityQueue"])
         reply = functions.load("process").lambda_handler(event, LambdaContext(function_name="process"))
     finally:
         client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", throttle_first)
