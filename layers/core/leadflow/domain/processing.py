@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from leadflow import clock
@@ -254,3 +255,47 @@ def _announce(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:
 def _qualify_trigger(bundle: Bundle, activity: Activity) -> str:
     rules = bundle.scoring.qualify
     return "activity" if rules is not None and activity.type in rules.or_activity else "score"
+
+
+def next_decay(bundle: Bundle, state: ContactState, after: datetime) -> datetime | None:
+    """When this contact's score next decays, or None if it cannot (no decay, at the floor)."""
+    decay = bundle.scoring.decay
+    if decay is None or state.score <= decay.floor:
+        return None
+    return after + decay.every
+
+
+def decay(bundle: Bundle, state: ContactState, due: datetime) -> Outcome:
+    """One decay step that fell due: points towards the floor, then temperature and segments."""
+    outcome = Outcome(before=state, after=state.copy())
+    rules = bundle.scoring.decay
+    if rules is None or state.score <= rules.floor:
+        return outcome
+    after = outcome.after
+    after.score = max(rules.floor, state.score + rules.points)
+    outcome.ledger.append(
+        LedgerEntry(
+            rule_id="decay",
+            points=after.score - state.score,
+            activity_id=f"decay-{clock.iso(due)}",
+            activity_type="decay",
+            occurred_at=clock.iso(due),
+            score_after=after.score,
+        )
+    )
+    _segments(bundle, outcome)
+    bands = bundle.scoring.temperature
+    outcome.events.append(
+        (
+            "ContactScored",
+            {
+                "contact_id": after.contact_id,
+                "score": after.score,
+                "delta": after.score - state.score,
+                "temperature": temperature_for(after.score, bands),
+                "previous_temperature": temperature_for(state.score, bands),
+                "rules": ["decay"],
+            },
+        )
+    )
+    return outcome

@@ -142,10 +142,18 @@ def _apply(bundle: Bundle, contact: Contact, activity: Activity) -> str:
         _add_sales_facts(events, contact, [asdict(entry) for entry in outcome.ledger])
     now = clock.now()
     stamp = clock.iso(now)
+    changes = _changes(outcome.after)
+    due = processing.next_decay(bundle, outcome.after, outcome.after.last_activity_at or now)
+    removals = None
+    if due is None:
+        removals = ["gsi1pk", "gsi1sk"]
+    else:
+        changes.update(contacts_store.decay_key(contact.contact_id, due))
     items = contacts_store.apply_items(
         contact,
         activity,
-        changes=_changes(outcome.after),
+        changes=changes,
+        removals=removals,
         ledger=[asdict(entry) for entry in outcome.ledger],
         events=[event.model_dump(mode="json") for event in events],
         now=now,

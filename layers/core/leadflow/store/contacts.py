@@ -238,6 +238,7 @@ def apply_items(
     ledger: list[dict[str, Any]],
     events: list[dict[str, Any]],
     now: datetime,
+    removals: list[str] | None = None,
 ) -> list[TransactItem]:
     """The conditional writes that apply one activity to one contact, exactly once.
 
@@ -245,7 +246,6 @@ def apply_items(
     before; the profile on condition that nobody changed it since it was read. Ledger rows
     ride in the same transaction, so a redelivery changes nothing.
     """
-    items: list[TransactItem] = []
     applied = {
         "pk": contact_pk(contact.contact_id),
         "sk": activity_sk(activity),
@@ -254,15 +254,38 @@ def apply_items(
         "applied_at": clock.iso(now),
         "events": events,
     }
-    items.append(
+    items: list[TransactItem] = [
         {
             "Put": {
                 "TableName": _table(),
                 "Item": dynamo.serialize(applied),
                 "ConditionExpression": "attribute_not_exists(applied_at)",
             }
-        }
-    )
+        },
+        profile_update(contact, changes, now, removals=removals),
+    ]
+    items += [put_ledger_row(contact.contact_id, row) for row in ledger]
+    return items
+
+
+def put_ledger_row(contact_id: str, row: dict[str, Any]) -> TransactItem:
+    item = {
+        "pk": contact_pk(contact_id),
+        "sk": ledger_sk(row["occurred_at"], row["activity_id"], row["rule_id"]),
+        **row,
+    }
+    return {"Put": {"TableName": _table(), "Item": dynamo.serialize(item)}}
+
+
+def profile_update(
+    contact: Contact,
+    changes: dict[str, Any],
+    now: datetime,
+    *,
+    removals: list[str] | None = None,
+    extra_condition: tuple[str, dict[str, Any]] | None = None,
+) -> TransactItem:
+    """Sets derived state (score, tags, stage, ...) on a profile, guarded by the version read."""
     names = {"#version": "version"}
     values: dict[str, Any] = {":expected": contact.version, ":one": 1, ":now": clock.iso(now)}
     sets = ["#version = #version + :one", "updated_at = :now"]
@@ -270,26 +293,25 @@ def apply_items(
         names[f"#c{index}"] = name
         values[f":c{index}"] = value
         sets.append(f"#c{index} = :c{index}")
-    items.append(
-        {
-            "Update": {
-                "TableName": _table(),
-                "Key": dynamo.serialize({"pk": contact_pk(contact.contact_id), "sk": PROFILE}),
-                "UpdateExpression": "SET " + ", ".join(sets),
-                "ConditionExpression": "#version = :expected",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": dynamo.serialize_values(values),
-            }
+    expression = "SET " + ", ".join(sets)
+    if removals:
+        for index, name in enumerate(removals):
+            names[f"#r{index}"] = name
+        expression += " REMOVE " + ", ".join(f"#r{index}" for index in range(len(removals)))
+    condition = "#version = :expected"
+    if extra_condition:
+        condition += f" AND {extra_condition[0]}"
+        values.update(extra_condition[1])
+    return {
+        "Update": {
+            "TableName": _table(),
+            "Key": dynamo.serialize({"pk": contact_pk(contact.contact_id), "sk": PROFILE}),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": dynamo.serialize_values(values),
         }
-    )
-    for row in ledger:
-        item = {
-            "pk": contact_pk(contact.contact_id),
-            "sk": ledger_sk(row["occurred_at"], row["activity_id"], row["rule_id"]),
-            **row,
-        }
-        items.append({"Put": {"TableName": _table(), "Item": dynamo.serialize(item)}})
-    return items
+    }
 
 
 def applied_events(contact_id: str, activity: Activity) -> list[dict[str, Any]] | None:
@@ -395,3 +417,47 @@ def link_anonymous(anonymous_id: str, contact_id: str, now: datetime) -> None:
     except ClientError as error:
         if not dynamo.is_condition_failure(error):
             raise
+
+
+# ---------------------------------------------------------------- due work (GSI1)
+
+DECAY_SHARDS = 16
+
+
+def decay_key(contact_id: str, due: datetime) -> dict[str, str]:
+    """GSI1 keys that list a contact under decay, by the time its next decay step is due."""
+    return {
+        "gsi1pk": f"DECAY#{shard_of(contact_id, DECAY_SHARDS):02d}",
+        "gsi1sk": f"{clock.iso(due)}#{contact_id}",
+    }
+
+
+def _due_index(partition: str, before: str, limit: int) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk < :before",
+        "ExpressionAttributeValues": dynamo.serialize_values({":pk": partition, ":before": before}),
+        "Limit": limit,
+    }
+    while len(items) < limit:
+        response = dynamo.client().query(**kwargs)
+        items += [dynamo.deserialize(item) for item in response.get("Items", [])]
+        if "LastEvaluatedKey" not in response:
+            break
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return items[:limit]
+
+
+def decay_due(shard: int, now: datetime, limit: int = 500) -> list[tuple[Contact, datetime]]:
+    """Contacts whose next decay step is due, with that time; only contacts above the floor
+    are in the index, so the query costs what is due."""
+    rows = _due_index(f"DECAY#{shard:02d}", clock.iso(now), limit)
+    return [(Contact.model_validate(row), clock.parse_iso(row["gsi1sk"].split("#", 1)[0])) for row in rows]
+
+
+def pending_activities(shard: int, older_than: datetime, limit: int = 500) -> list[Activity]:
+    """Activities stored by capture but not yet applied: the outbox the sweep re-enqueues."""
+    rows = _due_index(f"PENDING#{shard}", clock.iso(older_than), limit)
+    return [_activity_from_item(row) for row in rows]

@@ -1,0 +1,122 @@
+"""Scheduled housekeeping through its handler: score decay and the activity outbox sweep."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from leadflow import clock
+from tests.support import functions, queues
+from tests.support.bundles import scoring_bundle
+from tests.support.events import LambdaContext, json_body
+
+FORM = "/v1/forms/webinar-signup/submissions"
+
+
+@pytest.fixture
+def frozen_clock():
+    """A clock the test moves by hand, as the local stack's /_local/clock does."""
+    adjustable = clock.AdjustableClock(speed=1e-9)
+    previous = clock.install(adjustable)
+    yield adjustable
+    clock.install(previous)
+
+
+@pytest.fixture
+def decaying(aws, apply_bundle):
+    bundle = scoring_bundle()
+    bundle["scoring"]["decay"] = {"points": -5, "every": "30d", "floor": 0}
+    apply_bundle(bundle)
+    return bundle
+
+
+def run(job: str) -> dict[str, Any]:
+    return functions.load("housekeeping").lambda_handler(
+        {"job": job}, LambdaContext(function_name="housekeeping")
+    )
+
+
+def submit(capture, email: str) -> str:
+    body = {"fields": {"email": email, "consent": True}}
+    response = capture(
+        "POST",
+        FORM,
+        body=json.dumps(body),
+        headers={"content-type": "application/json"},
+        path_parameters={"form_id": "webinar-signup"},
+    )
+    assert response["statusCode"] == 202, response["body"]
+    return json_body(response)["contact_id"]
+
+
+def score_of(admin, contact_id: str) -> dict[str, Any]:
+    return json_body(admin("GET", f"/v1/admin/contacts/{contact_id}/score", iam=True))
+
+
+def test_inactive_contacts_decay_step_by_step_down_to_the_floor(aws, decaying, capture, admin, frozen_clock):
+    process = functions.load("process").lambda_handler
+    contact_id = submit(capture, "old@example.com")
+    queues.drain(process, aws.queues["ActivityQueue"])
+    assert score_of(admin, contact_id)["score"] == 5
+    # Nothing is due before 30 days of inactivity
+    frozen_clock.advance(timedelta(days=29))
+    assert run("decay") == {"job": "decay", "examined": 0, "changed": 0}
+    # After 30 days one step falls due: 5 - 5 = 0, the floor, and the contact leaves the index
+    frozen_clock.advance(timedelta(days=2))
+    assert run("decay") == {"job": "decay", "examined": 1, "changed": 1}
+    ledger = score_of(admin, contact_id)
+    assert ledger["score"] == 0
+    assert [(row["rule_id"], row["points"]) for row in ledger["entries"]][0] == ("decay", -5)
+    frozen_clock.advance(timedelta(days=60))
+    assert run("decay")["examined"] == 0
+
+
+def test_decay_runs_twice_change_nothing_more(aws, decaying, capture, admin, frozen_clock):
+    from leadflow.adapters import activity_queue
+    from leadflow.domain.activities import Activity
+
+    process = functions.load("process").lambda_handler
+    contact_id = submit(capture, "twice@example.com")
+    activity_queue.send(
+        Activity(
+            activity_id="dl-1",
+            type="download",
+            occurred_at=clock.now(),
+            contact_id=contact_id,
+            properties={"asset_type": "whitepaper", "topic": "x"},
+        )
+    )
+    queues.drain(process, aws.queues["ActivityQueue"])
+    assert score_of(admin, contact_id)["score"] == 45
+    frozen_clock.advance(timedelta(days=31))
+    run("decay")
+    run("decay")
+    assert score_of(admin, contact_id)["score"] == 40
+    frozen_clock.advance(timedelta(days=30))
+    run("decay")
+    assert score_of(admin, contact_id)["score"] == 35
+
+
+def test_outbox_sweep_enqueues_what_capture_could_not(aws, decaying, capture, admin, frozen_clock):
+    from leadflow import aws as clients
+
+    def refuse(**_: Any) -> None:
+        raise ConnectionError("sqs unreachable")
+
+    sqs = clients.client("sqs")
+    sqs.meta.events.register("before-call.sqs.SendMessage", refuse)
+    try:
+        contact_id = submit(capture, "lost@example.com")  # the visitor still gets their 202
+    finally:
+        sqs.meta.events.unregister("before-call.sqs.SendMessage", refuse)
+    assert queues.read_all(aws.queues["ActivityQueue"]) == []
+    assert run("outbox")["examined"] == 0  # still inside the grace period
+    frozen_clock.advance(timedelta(minutes=6))
+    assert run("outbox")["examined"] == 1
+    queues.drain(functions.load("process").lambda_handler, aws.queues["ActivityQueue"])
+    assert score_of(admin, contact_id)["score"] == 5
+    frozen_clock.advance(timedelta(minutes=6))
+    assert run("outbox")["examined"] == 0  # applied activities leave the outbox
