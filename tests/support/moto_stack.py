@@ -7,6 +7,7 @@ API as they are: a table added to the template appears here with no second list 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ class MotoStack:
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
     buses: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
 
     def environment(self) -> dict[str, str]:
         return {
@@ -36,6 +38,7 @@ class MotoStack:
             "CAMPAIGNS_TABLE": self.tables["CampaignsTable"],
             "ACTIVITY_QUEUE_URL": self.queues["ActivityQueue"],
             "EVENT_BUS_NAME": self.buses["EventBus"],
+            "TRACKING_SECRET_ARN": self.secrets["TrackingSecret"],
         }
 
 
@@ -51,6 +54,18 @@ def _table_kwargs(logical_id: str, properties: dict[str, Any]) -> dict[str, Any]
     return kwargs
 
 
+def _create_secret(logical_id: str, properties: dict[str, Any]) -> str:
+    """A secret with a value generated as GenerateSecretString asks, like CloudFormation does."""
+    client = boto3.client("secretsmanager", region_name=REGION)
+    generate = properties.get("GenerateSecretString", {})
+    value = client.get_random_password(
+        PasswordLength=int(generate.get("PasswordLength", 32)),
+        ExcludePunctuation=bool(generate.get("ExcludePunctuation", False)),
+    )["RandomPassword"]
+    name = f"leadflow-{logical_id}-{uuid.uuid4().hex[:8]}"  # like CloudFormation's generated names
+    return client.create_secret(Name=name, SecretString=value)["ARN"]
+
+
 def create_stack() -> MotoStack:
     """Creates the template's tables, queues (with redrive) and buses in the active moto mock."""
     resources = template_resources()
@@ -63,6 +78,8 @@ def create_stack() -> MotoStack:
             kwargs = _table_kwargs(logical_id, resource["Properties"])
             dynamodb.create_table(**kwargs)
             stack.tables[logical_id] = kwargs["TableName"]
+        elif resource["Type"] == "AWS::SecretsManager::Secret":
+            stack.secrets[logical_id] = _create_secret(logical_id, resource.get("Properties", {}))
         elif resource["Type"] == "AWS::Events::EventBus":
             name = f"leadflow-{logical_id}"
             events.create_event_bus(Name=name)
