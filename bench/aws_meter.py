@@ -54,7 +54,7 @@ class Meter:
 
     def attach(self, client: Any) -> None:
         service = client.meta.service_model.service_name
-        client.meta.events.register(f"before-call.{service}.*", self._before)
+        client.meta.events.register(f"before-parameter-build.{service}.*", self._before)
 
     def reset(self) -> None:
         self.requests.clear()
@@ -75,27 +75,30 @@ class Meter:
         if model.name == "TransactWriteItems":
             for entry in params["TransactItems"]:
                 for kind, body in entry.items():
-                    self.write_units += 2 * self._item_units(kind, body)
+                    table, index = self._item_units(kind, body)
+                    self.write_units += 2 * table + index  # transactions double the table write only
         elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
-            self.write_units += self._item_units(model.name.removesuffix("Item").capitalize(), params)
+            self.write_units += sum(self._item_units(model.name.removesuffix("Item").capitalize(), params))
         elif model.name == "BatchWriteItem":
             for requests in params["RequestItems"].values():
                 for request in requests:
                     body = request.get("PutRequest") or request.get("DeleteRequest") or {}
-                    self.write_units += self._item_units("Put" if "PutRequest" in request else "Delete", body)
+                    kind = "Put" if "PutRequest" in request else "Delete"
+                    self.write_units += sum(self._item_units(kind, body))
         elif model.name in ("GetItem", "Query"):
             consistent = params.get("ConsistentRead", False)
             self.read_units += 1.0 if consistent else 0.5
 
     @staticmethod
-    def _item_units(kind: str, body: dict[str, Any]) -> int:
+    def _item_units(kind: str, body: dict[str, Any]) -> tuple[int, int]:
+        """(table write units, GSI write units) of one item write."""
         if kind == "ConditionCheck":
-            return 1
+            return 1, 0
         item = body.get("Item") or body.get("Key") or {}
         plain = {name: _deserialize(value) for name, value in item.items()}
         if kind == "Update":
             values = body.get("ExpressionAttributeValues", {})
             plain.update({name: _deserialize(value) for name, value in values.items()})
         base = units(item_size(plain))
-        in_index = 1 if "gsi1pk" in plain else 0
-        return base + in_index
+        in_index = base if "gsi1pk" in plain else 0  # GSI1 projects ALL attributes
+        return base, in_index

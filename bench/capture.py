@@ -49,11 +49,38 @@ def _import_ms(code: str, runs: int) -> float:
     return statistics.median(samples)
 
 
+FIRST_REQUEST = (
+    "import json, os\n"
+    "from leadflow.domain.emails import normalise_email\n"
+    "stored = json.loads(open(os.environ['BENCH_STORED_BUNDLE']).read())\n"
+    "_t = time.perf_counter()\n"
+    "from leadflow.definitions import Bundle\n"
+    "Bundle.model_validate(stored); normalise_email('Ann@Example.com')\n"
+)
+
+
 def cold_start(runs: int = 9) -> dict[str, float]:
     _import_ms(BASELINE + CAPTURE, 1)  # warm the bytecode cache for both
     baseline = _import_ms(BASELINE, runs)
     capture = _import_ms(CAPTURE, runs)
-    return {"baseline_ms": baseline, "capture_ms": capture, "ratio": capture / baseline}
+    import tempfile
+
+    from leadflow.definitions import parse_bundle
+
+    stored = parse_bundle((ROOT / "examples" / "demo.yaml").read_text()).to_json_dict()
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(stored, handle)
+    os.environ["BENCH_STORED_BUNDLE"] = handle.name
+    try:
+        first = _import_ms(CAPTURE + FIRST_REQUEST, runs)
+    finally:
+        Path(handle.name).unlink()
+    return {
+        "baseline_ms": baseline,
+        "capture_ms": capture,
+        "ratio": capture / baseline,
+        "first_request_extra_ms": first,
+    }
 
 
 def per_submission() -> dict[str, Any]:
@@ -154,6 +181,10 @@ def main() -> None:
     print(f"  boto3 + Powertools (Logger, Metrics, Tracer, resolver): {start['baseline_ms']:.0f} ms")
     print(f"  capture handler module:                                  {start['capture_ms']:.0f} ms")
     print(f"  ratio: {start['ratio']:.2f} (target <= 1.30)")
+    print(
+        "  first request's one-off work (parse the stored demo bundle, first email check): "
+        f"{start['first_request_extra_ms']:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from leadflow.api.resolver import build_resolver
 from leadflow.api.routes import capture
 from leadflow.observability import logger, metrics, tracer
 
-app = build_resolver(capture.router)
+app = build_resolver(capture.router, validation=False)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -10,7 +10,6 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from leadflow.errors import LeadflowError
 from leadflow.observability import logger, metrics
@@ -39,8 +38,23 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "request"
 
 
-def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+def _map_validation_errors(app: APIGatewayHttpResolver) -> None:
+    from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response:
+        fields = {_location(tuple(item["loc"])): item["msg"] for item in error.errors()}
+        count = len(fields)
+        return error_response(
+            422, "validation_failed", f"{count} field{'s' if count != 1 else ''} invalid", fields
+        )
+
+
+def build_resolver(*routers: Router, validation: bool = True) -> APIGatewayHttpResolver:
+    """``validation`` turns on Powertools' pydantic validation of parameters and replies (and
+    the OpenAPI machinery it needs). Public routes that parse their own bodies switch it off
+    to keep cold starts short; the OpenAPI document is built with it on."""
+    app = APIGatewayHttpResolver(enable_validation=validation)
     for router in routers:
         app.include_router(router)
 
@@ -50,13 +64,8 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
             logger.warning("dependency failure", extra={"code": error.code, "error": error.message})
         return error_response(error.status, error.code, error.message, error.fields or None)
 
-    @app.exception_handler(RequestValidationError)
-    def _invalid_request(error: RequestValidationError) -> Response:
-        fields = {_location(tuple(item["loc"])): item["msg"] for item in error.errors()}
-        count = len(fields)
-        return error_response(
-            422, "validation_failed", f"{count} field{'s' if count != 1 else ''} invalid", fields
-        )
+    if validation:
+        _map_validation_errors(app)
 
     @app.not_found
     def _not_found(_: NotFoundError) -> Response:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
-
 
 @dataclass(frozen=True, slots=True)
 class EmailAddress:
@@ -27,6 +25,8 @@ def normalise_email(raw: str) -> EmailAddress:
         raise InvalidEmail("an email address is required")
     if len(text) > 254:
         raise InvalidEmail("an email address has at most 254 characters")
+    from email_validator import EmailNotValidError, validate_email  # compiles its regexes: load on first use
+
     try:
         result = validate_email(text, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as error:
