@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from leadflow.domain.activities import Activity
 
 
-def _activity_holds(condition: Condition, activity: Activity | None) -> bool:
+def _activity_holds(condition: Condition, activity: Activity | None, *, url_checked: bool = False) -> bool:
     if not condition.tests_activity:
         return True
     if activity is None or (condition.activity is not None and activity.type != condition.activity):
@@ -28,7 +28,7 @@ def _activity_holds(condition: Condition, activity: Activity | None) -> bool:
     ]
     if any(expected is not None and expected != actual for expected, actual in checks):
         return False
-    if condition.url is not None:
+    if condition.url is not None and not url_checked:
         url = str(props.get("url") or activity.context.page_url or "")
         if not fnmatchcase(url.lower(), condition.url.lower()):
             return False
@@ -95,6 +95,11 @@ def holds(
     *,
     activity: Activity | None = None,
     scoring: Scoring | None = None,
+    url_checked: bool = False,
 ) -> bool:
-    """Whether every key the condition sets holds for this activity (if any) and contact."""
-    return _activity_holds(condition, activity) and _contact_holds(condition, state, scoring)
+    """Whether every key the condition sets holds for this activity (if any) and contact.
+
+    ``url_checked`` says the caller already matched the URL glob with a compiled pattern."""
+    return _activity_holds(condition, activity, url_checked=url_checked) and _contact_holds(
+        condition, state, scoring
+    )

@@ -100,4 +100,13 @@ def status_after_submission(
 
 def merge_fields(submitted: dict[str, Any]) -> dict[str, Any]:
     """The values a submission writes: new non-empty values win, empty values never erase."""
-    return {name: value for name, value in submitted.items() if value not in (None, "", [], False)}
+    return {name: value for name, value in submitted.items() if not _is_empty(value)}
+
+
+def _is_empty(value: Any) -> bool:
+    """Blank text, nothing, an empty list or an unticked box; a number 0 is a real value."""
+    if value is None or value is False:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, list) and not value

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadflow import clock
 from leadflow.domain.conditions import holds
+from leadflow.domain.rule_index import index_for
 from leadflow.domain.state import ContactState
 from leadflow.domain.temperature import temperature_for
 
@@ -106,8 +107,11 @@ def process(bundle: Bundle, state: ContactState, activity: Activity) -> Outcome:
 def _score(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:
     after = outcome.after
     day = activity.occurred_at.date()
-    for rule in bundle.scoring.rules_for(activity.type):
-        if not holds(rule.when, outcome.before, activity=activity, scoring=bundle.scoring):
+    index = index_for(bundle.scoring)
+    for rule in index.candidates(activity):
+        if not index.url_matches(rule, activity):
+            continue
+        if not holds(rule.when, outcome.before, activity=activity, scoring=bundle.scoring, url_checked=True):
             continue
         fired = after.fired_today(rule.id, day)
         if rule.max_per_day is not None:
