@@ -60,6 +60,10 @@ class DefinitionsApplied(BaseModel):
     dry_run: bool
     applied_at: str | None
     diff: Annotated[dict[str, Any], Field(description="Per section: ids added, removed and changed")]
+    simulation: Annotated[
+        dict[str, Any] | None,
+        Field(description="With simulate=true: contacts whose score, temperature or stage would change"),
+    ] = None
 
 
 class ActiveDefinitionsView(BaseModel):

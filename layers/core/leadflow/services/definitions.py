@@ -59,6 +59,10 @@ def forget_cached() -> None:
     _provider.clear_cache()
 
 
+SIMULATION_WINDOW_DAYS = 30
+SIMULATION_SAMPLE = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
     version: int
@@ -66,10 +70,16 @@ class ApplyResult:
     dry_run: bool
     diff: dict[str, Any]
     applied_at: str | None
+    simulation: dict[str, Any] | None = None
 
 
 def apply(
-    document: str | bytes, *, content_type: str | None, dry_run: bool, applied_by: str | None
+    document: str | bytes,
+    *,
+    content_type: str | None,
+    dry_run: bool,
+    applied_by: str | None,
+    simulate: bool = False,
 ) -> ApplyResult:
     """Validates a whole bundle and, unless ``dry_run``, stores it as the next active version.
 
@@ -82,10 +92,31 @@ def apply(
     old_bundle = Bundle.model_validate(current.bundle) if current else None
     previous_version = current.version if current else 0
     diff = bundle_diff(old_bundle, new_bundle)
-    if dry_run:
-        return ApplyResult(previous_version, previous_version, True, diff, None)
+    if dry_run or simulate:
+        report = simulate_scoring(new_bundle) if simulate else None
+        return ApplyResult(previous_version, previous_version, True, diff, None, report)
     stored = campaigns_store.save_definitions(
         new_bundle.to_json_dict(), expected_version=previous_version, applied_by=applied_by, now=clock.now()
     )
     forget_cached()
     return ApplyResult(stored.version, previous_version, False, diff, stored.applied_at)
+
+
+def simulate_scoring(new_bundle: Bundle, *, sample: int = SIMULATION_SAMPLE) -> dict[str, Any]:
+    """Replays the last 30 days of up to ``sample`` active contacts through ``new_bundle``."""
+    from datetime import timedelta
+
+    from leadflow.domain.simulation import SimulationReport, replay
+    from leadflow.services.processor import state_of
+    from leadflow.store import contacts as contacts_store
+
+    since = clock.now() - timedelta(days=SIMULATION_WINDOW_DAYS)
+    contacts, more = contacts_store.sample_active_contacts(since, sample)
+    report = SimulationReport(
+        window_days=SIMULATION_WINDOW_DAYS, contacts_sampled=len(contacts), sample_is_complete=not more
+    )
+    for contact in contacts:
+        activities = contacts_store.activities_since(contact.contact_id, since)
+        points = sum(int(row["points"]) for row in contacts_store.ledger_since(contact.contact_id, since))
+        report.add(replay(new_bundle, state_of(contact), activities, points), len(activities))
+    return report.as_json()

@@ -461,3 +461,56 @@ def pending_activities(shard: int, older_than: datetime, limit: int = 500) -> li
     """Activities stored by capture but not yet applied: the outbox the sweep re-enqueues."""
     rows = _due_index(f"PENDING#{shard}", clock.iso(older_than), limit)
     return [_activity_from_item(row) for row in rows]
+
+
+# ---------------------------------------------------------------- simulation (admin, off the hot path)
+
+
+def sample_active_contacts(since: datetime, limit: int) -> tuple[list[Contact], bool]:
+    """Up to ``limit`` contacts active since ``since``, and whether the table held more.
+
+    A filtered Scan: only the admin's "simulate before apply" uses it, never a per-event path.
+    """
+    contacts: list[Contact] = []
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "FilterExpression": "sk = :profile AND last_activity_at >= :since",
+        "ExpressionAttributeValues": dynamo.serialize_values(
+            {":profile": PROFILE, ":since": clock.iso(since)}
+        ),
+    }
+    while True:
+        response = dynamo.client().scan(**kwargs)
+        for item in response.get("Items", []):
+            if len(contacts) == limit:
+                return contacts, True
+            contacts.append(Contact.model_validate(dynamo.deserialize(item)))
+        if "LastEvaluatedKey" not in response:
+            return contacts, False
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _between(contact_id: str, prefix: str, since: datetime) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+        "ExpressionAttributeValues": dynamo.serialize_values(
+            {":pk": contact_pk(contact_id), ":from": f"{prefix}{clock.iso(since)}", ":to": f"{prefix}~"}
+        ),
+    }
+    while True:
+        response = dynamo.client().query(**kwargs)
+        rows += [dynamo.deserialize(item) for item in response.get("Items", [])]
+        if "LastEvaluatedKey" not in response:
+            return rows
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def activities_since(contact_id: str, since: datetime) -> list[Activity]:
+    """A contact's applied activities since ``since``, oldest first."""
+    return [_activity_from_item(row) for row in _between(contact_id, "ACT#", since) if row.get("applied_at")]
+
+
+def ledger_since(contact_id: str, since: datetime) -> list[dict[str, Any]]:
+    return _between(contact_id, "SCORE#", since)

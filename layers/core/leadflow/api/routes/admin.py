@@ -45,6 +45,9 @@ def _caller() -> str | None:
 )
 def apply_definitions(
     dry_run: Annotated[bool, Query(description="Validate and diff without storing")] = False,
+    simulate: Annotated[
+        bool, Query(description="Also replay the last 30 days through the new scoring (implies dry_run)")
+    ] = False,
 ) -> DefinitionsApplied:
     from leadflow.definitions import DefinitionsError
 
@@ -58,7 +61,9 @@ def apply_definitions(
     except UnicodeDecodeError:
         raise ValidationFailed.for_fields({"body": "the body is not valid UTF-8"}) from None
     try:
-        result = definitions.apply(text, content_type=media.essence, dry_run=dry_run, applied_by=_caller())
+        result = definitions.apply(
+            text, content_type=media.essence, dry_run=dry_run, applied_by=_caller(), simulate=simulate
+        )
     except DefinitionsError as error:
         problems = {problem.path or "bundle": problem.message for problem in error.problems}
         raise ValidationFailed(f"the bundle has {len(error.problems)} problem(s)", problems) from None
@@ -68,6 +73,7 @@ def apply_definitions(
         dry_run=result.dry_run,
         applied_at=result.applied_at,
         diff=result.diff,
+        simulation=result.simulation,
     )
 
 
