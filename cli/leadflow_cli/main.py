@@ -161,7 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     if arguments[:1] == ["dev"]:
         return cmd_dev(argparse.Namespace(), arguments[1:])
     args = _parser().parse_args(arguments)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except BrokenPipeError:  # piped into head or less: stop quietly, as Unix tools do
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
