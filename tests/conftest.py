@@ -63,7 +63,7 @@ def aws_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     server = AtomicMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))  # noqa: S310
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
@@ -77,7 +77,7 @@ def aws_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
         definitions.forget_cached()
         yield stack
     finally:
-        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))  # noqa: S310
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
         server.stop()
         reset_settings()
         aws_clients.reset_clients()
