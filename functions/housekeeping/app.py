@@ -1,24 +1,57 @@
-"""Housekeeping: scheduled score decay and the activity outbox sweep (EventBridge Scheduler)."""
+"""Housekeeping: scheduled score decay and outbox sweep (EventBridge Scheduler), and segment
+rebuilds after a definitions change (EventBridge rule on the Leadflow bus)."""
 
-from typing import Literal
+from typing import Any, Literal
 
-from aws_lambda_powertools.utilities.parser import BaseModel, parse
+from aws_lambda_powertools.utilities.parser import BaseModel, Field, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow.observability import logger, metrics, tracer
-from leadflow.services import housekeeping
+from leadflow.services import housekeeping, segments
+
+#: Leave this much of the invocation for the hand-over event when a rebuild must continue.
+_RESERVE_MS = 30_000
 
 
 class ScheduledJob(BaseModel):
-    """The schedule's input, as template.yaml sets it."""
+    """A schedule's input, as template.yaml sets it."""
 
     job: Literal["decay", "outbox"]
+
+
+class SegmentRebuild(BaseModel):
+    """What to rebuild, from DefinitionsApplied or a previous run's SegmentRebuildContinued."""
+
+    segments: list[str]
+    cursor: dict[str, Any] | None = None
+
+
+class BusEvent(BaseModel):
+    """The part of an EventBridge event this function reads."""
+
+    detail_type: str = Field(alias="detail-type")
+    detail: dict[str, Any]
+
+
+def _rebuild_request(event: dict) -> SegmentRebuild:
+    bridge = parse(event=event, model=BusEvent)
+    detail = bridge.detail
+    if bridge.detail_type == "DefinitionsApplied":
+        return SegmentRebuild(segments=detail.get("rebuild_segments", []))
+    return SegmentRebuild.model_validate(detail)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    if "detail-type" in event:
+        request = _rebuild_request(event)
+        result = segments.rebuild(
+            request.segments, request.cursor, lambda: context.get_remaining_time_in_millis() > _RESERVE_MS
+        )
+        logger.info("segment rebuild", extra=result)
+        return result
     job = parse(event=event, model=ScheduledJob)
     report = housekeeping.decay_scores() if job.job == "decay" else housekeeping.sweep_outbox()
     logger.info(

@@ -99,6 +99,7 @@ def apply(
         new_bundle.to_json_dict(), expected_version=previous_version, applied_by=applied_by, now=clock.now()
     )
     forget_cached()
+    _announce(stored.version, old_bundle, new_bundle, diff)
     return ApplyResult(stored.version, previous_version, False, diff, stored.applied_at)
 
 
@@ -120,3 +121,23 @@ def simulate_scoring(new_bundle: Bundle, *, sample: int = SIMULATION_SAMPLE) -> 
         points = sum(int(row["points"]) for row in contacts_store.ledger_since(contact.contact_id, since))
         report.add(replay(new_bundle, state_of(contact), activities, points), len(activities))
     return report.as_json()
+
+
+def _announce(version: int, old: Bundle | None, new: Bundle, diff: dict[str, Any]) -> None:
+    """Tells the stack what changed; housekeeping rebuilds the segments named here."""
+    from leadflow.adapters import event_bus
+    from leadflow.ids import stable_id
+    from leadflow.services.segments import segments_to_rebuild
+
+    detail = {
+        "version": version,
+        "sections": sorted(diff),
+        "rebuild_segments": segments_to_rebuild(old, new, diff),
+    }
+    event_bus.publish(
+        [
+            event_bus.DomainEvent(
+                type="DefinitionsApplied", event_id=stable_id("evt", "defs", str(version)), detail=detail
+            )
+        ]
+    )

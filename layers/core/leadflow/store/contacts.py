@@ -514,3 +514,19 @@ def activities_since(contact_id: str, since: datetime) -> list[Activity]:
 
 def ledger_since(contact_id: str, since: datetime) -> list[dict[str, Any]]:
     return _between(contact_id, "SCORE#", since)
+
+
+def profiles_page(cursor: dict[str, Any] | None, limit: int) -> tuple[list[Contact], dict[str, Any] | None]:
+    """One page of profiles for background rebuilds (a paginated Scan, never an event path)."""
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "FilterExpression": "sk = :profile",
+        "ExpressionAttributeValues": dynamo.serialize_values({":profile": PROFILE}),
+        "Limit": limit,
+    }
+    if cursor:
+        kwargs["ExclusiveStartKey"] = dynamo.serialize(cursor)
+    response = dynamo.client().scan(**kwargs)
+    contacts = [Contact.model_validate(dynamo.deserialize(item)) for item in response.get("Items", [])]
+    last = response.get("LastEvaluatedKey")
+    return contacts, (dynamo.deserialize(last) if last else None)

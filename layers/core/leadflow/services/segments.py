@@ -1,0 +1,123 @@
+"""Rebuilding segments in the background after their definition changes.
+
+Membership is kept up to date per contact as activities arrive; a changed ``where`` (or a
+changed temperature band) means every contact must be looked at again. That is a walk over
+the profiles (a paginated Scan: a background job, never an event path), in pages, each page
+ending with a cursor the next invocation continues from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from leadflow import clock
+from leadflow.domain.conditions import holds
+from leadflow.observability import logger, metrics
+from leadflow.services import definitions
+from leadflow.services.processor import state_of
+from leadflow.store import campaigns as campaigns_store
+from leadflow.store import contacts as contacts_store
+from leadflow.store import dynamo
+
+if TYPE_CHECKING:
+    from leadflow.definitions import Bundle
+    from leadflow.domain.contacts import Contact
+
+
+def segments_to_rebuild(old: Bundle | None, new: Bundle, diff: dict[str, Any]) -> list[str]:
+    """Segments whose membership may differ under ``new``: added, changed or removed ones, or
+    every segment when the temperature bands moved."""
+    new_segments = {item.id for item in new.lists if str(item.kind) == "segment"}
+    old_segments = {item.id for item in old.lists if str(item.kind) == "segment"} if old else set()
+    if diff.get("scoring", {}).get("temperature"):
+        return sorted(new_segments | old_segments)
+    lists = diff.get("lists", {})
+    touched = set(lists.get("added", [])) | set(lists.get("changed", [])) | set(lists.get("removed", []))
+    return sorted(touched & (new_segments | old_segments))
+
+
+@dataclass(frozen=True, slots=True)
+class PageReport:
+    examined: int
+    changed: int
+    cursor: dict[str, Any] | None
+
+
+def rebuild_page(segment_ids: list[str], cursor: dict[str, Any] | None, page_size: int = 1000) -> PageReport:
+    """Re-evaluates one page of contacts against the segments; returns where to go on."""
+    bundle = definitions.active().bundle
+    contacts, next_cursor = contacts_store.profiles_page(cursor, page_size)
+    changed = sum(1 for contact in contacts if _rebuild_contact(bundle, contact, segment_ids))
+    metrics.add_metric(name="SegmentMembershipsRebuilt", unit="Count", value=changed)
+    return PageReport(examined=len(contacts), changed=changed, cursor=next_cursor)
+
+
+def _rebuild_contact(bundle: Bundle, contact: Contact, segment_ids: list[str]) -> bool:
+    for _ in range(3):
+        state = state_of(contact)
+        wanted = set(state.lists)
+        for segment_id in segment_ids:
+            segment = bundle.list(segment_id)
+            inside = (
+                segment is not None
+                and str(segment.kind) == "segment"
+                and segment.where is not None
+                and holds(segment.where, state, scoring=bundle.scoring)
+            )
+            (wanted.add if inside else wanted.discard)(segment_id)
+        if wanted == state.lists:
+            return False
+        now = clock.now()
+        stamp = clock.iso(now)
+        items = [
+            contacts_store.profile_update(contact, {"lists": sorted(wanted)}, now),
+            *[
+                campaigns_store.list_membership_put(item, contact.contact_id, source="rule", now=stamp)
+                for item in wanted - state.lists
+            ],
+            *[
+                campaigns_store.list_membership_delete(item, contact.contact_id)
+                for item in state.lists - wanted
+            ],
+        ]
+        try:
+            dynamo.transact_write(items)
+        except dynamo.TransactionCancelled:
+            fresh = contacts_store.get_contact(contact.contact_id, consistent=True)
+            if fresh is None:
+                return False
+            contact = fresh
+            continue
+        return True
+    logger.warning("segment rebuild skipped a busy contact", extra={"contact": contact.contact_id})
+    return False
+
+
+def rebuild(segment_ids: list[str], cursor: dict[str, Any] | None, has_time: Any) -> dict[str, Any]:
+    """Rebuilds page after page while ``has_time()``; if pages remain, hands the cursor on
+    through a ``SegmentRebuildContinued`` event, which brings this job back."""
+    from leadflow.adapters import event_bus
+    from leadflow.ids import stable_id
+
+    examined = changed = 0
+    while segment_ids:
+        page = rebuild_page(segment_ids, cursor)
+        examined += page.examined
+        changed += page.changed
+        cursor = page.cursor
+        if cursor is None:
+            break
+        if not has_time():
+            key = stable_id("evt", "segments", ",".join(segment_ids), str(cursor))
+            event_bus.publish(
+                [
+                    event_bus.DomainEvent(
+                        type="SegmentRebuildContinued",
+                        event_id=key,
+                        detail={"segments": segment_ids, "cursor": cursor},
+                    )
+                ]
+            )
+            break
+    return {"job": "segments", "examined": examined, "changed": changed, "continues": cursor is not None}
