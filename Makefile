@@ -38,6 +38,7 @@ dev: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 check-template: $(STAMP)
 	$(BIN)/sam validate --lint --template template.yaml

@@ -19,14 +19,16 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeou
 def client(service: str) -> Any:
     import boto3
 
-    return boto3.session.Session().client(service, config=_CONFIG)
+    session: Any = boto3.session.Session()  # any service name: the stubs only type literals
+    return session.client(service, config=_CONFIG)
 
 
 @cache
 def dynamodb_resource() -> Any:
     import boto3
 
-    return boto3.session.Session().resource("dynamodb", config=_CONFIG)
+    session: Any = boto3.session.Session()
+    return session.resource("dynamodb", config=_CONFIG)
 
 
 def reset_clients() -> None:

@@ -31,7 +31,7 @@ def _loader() -> type:
 
     base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    class Loader(base):  # type: ignore[misc, valid-type]
+    class Loader(base):  # type: ignore[misc, valid-type, unused-ignore]
         yaml_implicit_resolvers = {
             first: [
                 (tag, regexp)

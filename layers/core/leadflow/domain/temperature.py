@@ -6,8 +6,13 @@ from typing import Protocol
 
 
 class Thresholds(Protocol):
-    warm: int
-    hot: int
+    """Read-only, so the definitions' frozen TemperatureBands fits."""
+
+    @property
+    def warm(self) -> int: ...
+
+    @property
+    def hot(self) -> int: ...
 
 
 def temperature_for(score: int, thresholds: Thresholds | None) -> str:

@@ -31,7 +31,7 @@ class ActiveDefinitions:
 class DefinitionsProvider(BaseProvider):
     """A Powertools parameter provider whose value is the parsed, active bundle."""
 
-    def _get(self, name: str, **sdk_options: Any) -> ActiveDefinitions:
+    def _get(self, name: str, **sdk_options: Any) -> ActiveDefinitions:  # type: ignore[override]  # any value caches
         from leadflow.definitions import Bundle
 
         stored = campaigns_store.get_active_definitions()

@@ -1,8 +1,9 @@
 """``/v1/admin/...``: definitions and contact look-up (IAM-authorised in AWS, bearer token locally)."""
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from leadflow.api import bodies
@@ -31,7 +32,8 @@ _DEFINITION_TYPES = {
 
 def _caller() -> str | None:
     """The IAM principal that signed the request (absent on the local stack)."""
-    authorizer = router.current_event.request_context.authorizer
+    event = cast(APIGatewayProxyEventV2, router.current_event)
+    authorizer = event.request_context.authorizer
     iam = getattr(authorizer, "iam", None)
     return getattr(iam, "user_arn", None) if iam else None
 
@@ -55,7 +57,7 @@ def apply_definitions(
     media = bodies.MediaType.parse(event.headers.get("content-type"))
     if media is None or media.essence not in _DEFINITION_TYPES:
         raise UnsupportedMediaType("send the bundle as application/yaml or application/json")
-    data = bodies.raw_body(event.body, event.is_base64_encoded, limit=MAX_DEFINITIONS_BYTES)
+    data = bodies.raw_body(event.body, bool(event.is_base64_encoded), limit=MAX_DEFINITIONS_BYTES)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

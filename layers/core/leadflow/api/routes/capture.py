@@ -30,7 +30,7 @@ def _parse_request() -> tuple[capture.SubmissionRequest, bool]:
     event = router.current_event
     headers = event.headers
     media = bodies.MediaType.parse(headers.get("content-type"))
-    data = bodies.raw_body(event.body, event.is_base64_encoded)
+    data = bodies.raw_body(event.body, bool(event.is_base64_encoded))
     origin = headers.get("origin")
     key = headers.get("idempotency-key") or None
     if media is None:
