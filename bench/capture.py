@@ -84,31 +84,13 @@ def cold_start(runs: int = 9) -> dict[str, float]:
 
 
 def per_submission() -> dict[str, Any]:
-    from moto import mock_aws
-
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-            "DEFINITIONS_CACHE_SECONDS": "300",
-        }
-    )
     from bench.aws_meter import Meter
+    from bench.moto_env import moto_stack
     from leadflow import aws
-    from leadflow.services import definitions
-    from leadflow.settings import reset_settings
     from tests.support import events, functions
     from tests.support.bundles import capture_bundle
-    from tests.support.moto_stack import create_stack
 
-    with mock_aws():
-        os.environ.update(create_stack().environment())
-        reset_settings()
-        aws.reset_clients()
-        definitions.forget_cached()
+    with moto_stack():
         admin = functions.load("admin").lambda_handler
         capture = functions.load("capture").lambda_handler
         put = events.http_event(

@@ -118,33 +118,15 @@ def main() -> None:
 def aws_per_activity() -> dict[str, dict[str, Any]]:
     """AWS requests and write units to apply one activity, by kind (in-process moto)."""
     import json
-    import os
 
-    from moto import mock_aws
-
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-            "DEFINITIONS_CACHE_SECONDS": "300",
-        }
-    )
     from bench.aws_meter import Meter
+    from bench.moto_env import moto_stack
     from leadflow import aws, clock
     from leadflow.domain.activities import Activity
     from leadflow.services import capture, definitions, processor
-    from leadflow.settings import reset_settings
     from tests.support.bundles import scoring_bundle
-    from tests.support.moto_stack import create_stack
 
-    with mock_aws():
-        os.environ.update(create_stack().environment())
-        reset_settings()
-        aws.reset_clients()
-        definitions.forget_cached()
+    with moto_stack():
         definitions.apply(
             json.dumps(scoring_bundle()), content_type="application/json", dry_run=False, applied_by=None
         )

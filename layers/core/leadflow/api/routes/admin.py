@@ -3,8 +3,8 @@
 from typing import Annotated, cast
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from leadflow.api import bodies
 from leadflow.api.models import (

@@ -6,7 +6,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from leadflow.api import bodies
+from leadflow.api import bodies, cors
 from leadflow.errors import Forbidden, UnsupportedMediaType, ValidationFailed
 from leadflow.services import capture
 
@@ -17,12 +17,6 @@ router = Router()
 FormId = str
 _ALLOWED_HEADERS = "content-type, idempotency-key"
 _JSON_KEYS = {"fields", "context", "submission_id"}
-
-
-def _cors_headers(origin: str | None) -> dict[str, str]:
-    if not origin:
-        return {}
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
 
 def _parse_request() -> tuple[capture.SubmissionRequest, bool]:
@@ -113,7 +107,7 @@ def submit(form_id: FormId) -> Response[Any]:
                 status_code=303, headers={"Location": _with_query(invalid.error_url, error=invalid.code)}
             )
         raise
-    headers = _cors_headers(request.origin)
+    headers = cors.allow_origin(request.origin)
     if native:
         if outcome.form.redirect_url:
             return Response(status_code=303, headers={**headers, "Location": outcome.form.redirect_url})
@@ -142,10 +136,5 @@ def preflight(form_id: FormId) -> Response[Any]:
         raise Forbidden(f"origin {origin or '(none)'} may not post to form {form_id!r}")
     return Response(
         status_code=204,
-        headers={
-            **_cors_headers(origin),
-            "Access-Control-Allow-Methods": "POST, OPTIONS",
-            "Access-Control-Allow-Headers": _ALLOWED_HEADERS,
-            "Access-Control-Max-Age": "600",
-        },
+        headers=cors.preflight(origin, allowed_headers=_ALLOWED_HEADERS),
     )

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from leadflow.api import bodies
+from leadflow.api import bodies, cors
 from leadflow.errors import Forbidden, UnsupportedMediaType
 from leadflow.services import tracking
 
@@ -27,12 +27,6 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 _NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 _SNIPPET_TYPE = "application/javascript; charset=utf-8"
 _ALLOWED_HEADERS = "content-type"
-
-
-def _cors_headers(origin: str | None) -> dict[str, str]:
-    if not origin:
-        return {}
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
 
 def _batch_document() -> dict[str, Any]:
@@ -72,7 +66,7 @@ def send_events() -> Response[Any]:
         status_code=202,
         content_type=content_types.APPLICATION_JSON,
         body=reply.as_json(),
-        headers={**_cors_headers(origin), "Cache-Control": "no-store"},
+        headers={**cors.allow_origin(origin), "Cache-Control": "no-store"},
     )
 
 
@@ -89,12 +83,7 @@ def events_preflight() -> Response[Any]:
         raise Forbidden(f"origin {origin or '(none)'} may not send events")
     return Response(
         status_code=204,
-        headers={
-            **_cors_headers(origin),
-            "Access-Control-Allow-Methods": "POST, OPTIONS",
-            "Access-Control-Allow-Headers": _ALLOWED_HEADERS,
-            "Access-Control-Max-Age": "600",
-        },
+        headers=cors.preflight(origin, allowed_headers=_ALLOWED_HEADERS),
     )
 
 
