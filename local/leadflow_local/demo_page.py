@@ -1,8 +1,9 @@
-"""The demo page at ``GET /``: a real HTML form per form definition, posting natively to capture.
+"""The demo website: ``GET /`` with a real HTML form per form definition, and ``GET /pricing``.
 
-The forms are drawn from the bundle applied at start, so the page always matches what capture
+The forms are drawn from the active bundle, so the page always matches what capture
 validates; the browser posts ``application/x-www-form-urlencoded`` exactly as a customer's
-website would, and follows capture's 303.
+website would, and follows capture's 303. Both pages embed the tracking snippet with a site's
+write key from the bundle, as a customer's pages would, so page views become activities.
 """
 
 from __future__ import annotations
@@ -14,6 +15,36 @@ from string import Template
 from typing import Any
 
 _INPUT_TYPES = {"email": "email", "text": "text", "number": "number", "phone": "tel", "date": "date"}
+# Context the snippet fills in on every form (anonymous id, page, referrer, UTM): not drawn.
+_SNIPPET_FIELDS = {"anonymous_id", "page_url", "referrer"}
+PAGES = ("/", "/pricing")
+
+
+def render_page(path: str, bundle: dict[str, Any] | None, base_url: str) -> str:
+    """The demo page at ``path`` (one of ``PAGES``)."""
+    if path == "/pricing":
+        snippet, note = _snippet(bundle, base_url)
+        template = Template(files("leadflow_local").joinpath("pricing.html").read_text(encoding="utf-8"))
+        return template.substitute(snippet=snippet, tracking_note=note)
+    return render(bundle, base_url)
+
+
+def _snippet(bundle: dict[str, Any] | None, base_url: str) -> tuple[str, str]:
+    """The tracking snippet for the site that allows this origin (else the first site)."""
+    sites = [
+        site for site in (bundle or {}).get("sites") or [] if isinstance(site, dict) and site.get("write_key")
+    ]
+    if not sites:
+        return "", "No site in the definitions, so page views are not tracked."
+    site = next(
+        (site for site in sites if {base_url, "*"} & set(site.get("allowed_origins") or [])), sites[0]
+    )
+    key = html.escape(str(site["write_key"]))
+    tag = f'<script src="/v1/leadflow.js" data-write-key="{key}" defer></script>'
+    return (
+        tag,
+        f"Page views are tracked with site <code>{html.escape(str(site.get('id', key)))}</code>'s snippet.",
+    )
 
 
 def render(bundle: dict[str, Any] | None, base_url: str) -> str:
@@ -35,8 +66,13 @@ def render(bundle: dict[str, Any] | None, base_url: str) -> str:
         f"  -d '{json.dumps(example)}'"
     )
     template = Template(files("leadflow_local").joinpath("demo.html").read_text(encoding="utf-8"))
+    snippet, note = _snippet(bundle, base_url)
     return template.substitute(
-        forms=sections, json_example=html.escape(json_example), base_url=html.escape(base_url)
+        forms=sections,
+        json_example=html.escape(json_example),
+        base_url=html.escape(base_url),
+        snippet=snippet,
+        tracking_note=note,
     )
 
 
@@ -59,7 +95,6 @@ def _form(form: dict[str, Any]) -> str:
         f'<section><h2>{title}</h2><p class="muted">Form <code>{html.escape(form_id)}</code>, '
         f"posted natively to <code>POST {action}</code>.</p>\n"
         f'<form method="post" action="{action}">\n{fields}\n{trap}\n'
-        f'<input type="hidden" name="utm_source" value="local-demo">\n'
         f'<button type="submit">Submit</button>\n</form></section>'
     )
 
@@ -67,7 +102,7 @@ def _form(form: dict[str, Any]) -> str:
 def _field(form_id: str, field: dict[str, Any]) -> str:
     name = html.escape(str(field.get("name", "")))
     kind = str(field.get("type", "text"))
-    if not name or name == "utm_source":
+    if not name or name in _SNIPPET_FIELDS or name.startswith("utm_"):
         return ""
     element_id = f"{html.escape(form_id)}-{name}"
     label = html.escape(str(field.get("label") or field.get("text") or name.replace("_", " ").capitalize()))

@@ -18,7 +18,6 @@ from threading import Thread
 from typing import Any
 
 from leadflow.clock import Clock
-
 from leadflow_local.apigw import (
     IAM,
     HttpRequest,
@@ -73,8 +72,10 @@ class Front:
             return self._local.handle(request, self.dispatch), "local"
         match = self._routes.match(request.method, request.raw_path)
         if match is None:
-            if self._local is not None and request.raw_path == "/" and request.method in ("GET", "HEAD"):
-                return self._local.demo(), "demo page"
+            if self._local is not None and request.method in ("GET", "HEAD"):
+                page = self._local.demo(request.raw_path)
+                if page is not None:
+                    return page, "demo page"
             message = f"no route for {request.method} {request.raw_path}"
             return error_response(404, "not_found", message), "no route"
         route, path_parameters = match

@@ -16,7 +16,6 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from leadflow.clock import iso
-
 from leadflow_local.apigw import HttpRequest, HttpResponse, error_response
 from leadflow_local.schedule_expr import ScheduleError, parse_duration
 from leadflow_local.timekeeper import AdvanceReport
@@ -37,7 +36,7 @@ class StackControls(Protocol):
     def queue_counts(self) -> dict[str, dict[str, int]]: ...
     def schedules(self) -> list[dict[str, Any]]: ...
     def mail(self) -> list[dict[str, Any]]: ...
-    def demo_page(self) -> str: ...
+    def demo_page(self, path: str) -> str: ...
 
 
 Dispatch = Callable[[HttpRequest], HttpResponse]
@@ -66,8 +65,11 @@ class LocalRoutes:
         path = request.raw_path
         return path == PREFIX or path.startswith(PREFIX + "/")
 
-    def demo(self) -> HttpResponse:
-        return _html(self._stack.demo_page())
+    def demo(self, path: str) -> HttpResponse | None:
+        """A page of the demo website, or None when ``path`` is not one."""
+        from leadflow_local.demo_page import PAGES
+
+        return _html(self._stack.demo_page(path)) if path in PAGES else None
 
     def handle(self, request: HttpRequest, dispatch: Dispatch) -> HttpResponse:
         path = request.raw_path.removeprefix(PREFIX).rstrip("/") or "/"
@@ -160,7 +162,7 @@ def _mail_summary(message: dict[str, Any], base_url: str) -> dict[str, Any]:
 
 
 _INDEX = {
-    "GET /": "demo page with the definitions' forms",
+    "GET /": "demo page with the definitions' forms (and GET /pricing, a tracked page)",
     "GET /_local/clock": "the stack's current time and speed",
     "POST /_local/clock": 'advance time, e.g. {"advance": "3d"}; answers when everything that fell due ran',
     "POST /_local/drain": "process queued messages until the queues are idle",

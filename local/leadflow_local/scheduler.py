@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from leadflow.clock import Clock, iso
-
 from leadflow_local.activity import ActivityTracker
 from leadflow_local.bus import TargetDelivery
 from leadflow_local.schedule_expr import Schedule, parse_schedule

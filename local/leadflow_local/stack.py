@@ -125,7 +125,6 @@ class LocalStack:
 
     def _start(self) -> None:
         from leadflow import clock as core_clock
-
         from leadflow_local.bus import TargetDelivery, wire_rules
         from leadflow_local.moto_bridge import MotoServer, SqsTimers
         from leadflow_local.resources import AwsPlace, ResourceRegistry
@@ -219,7 +218,6 @@ class LocalStack:
 
         from leadflow import aws as core_aws
         from leadflow import settings as core_settings
-
         from leadflow_local.environment import (
             aws_environment,
             install_environment,
@@ -392,11 +390,11 @@ class LocalStack:
 
         return sent_mail(ACCOUNT, self.region)
 
-    def demo_page(self) -> str:
+    def demo_page(self, path: str = "/") -> str:
         """Drawn from the active bundle as the admin API returns it, so ``leadflow apply`` shows up."""
         import json
 
-        from leadflow_local.demo_page import render
+        from leadflow_local.demo_page import render_page
 
         bundle = None
         response = self.request(
@@ -407,7 +405,7 @@ class LocalStack:
                 bundle = json.loads(response.body).get("bundle")
             except (ValueError, AttributeError):
                 bundle = None
-        return render(bundle if isinstance(bundle, dict) else None, self.url)
+        return render_page(path, bundle if isinstance(bundle, dict) else None, self.url)
 
 
 def _release_active() -> None:

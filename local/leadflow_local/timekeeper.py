@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from leadflow.clock import AdjustableClock
-
 from leadflow_local.moto_bridge import SqsTimers
 from leadflow_local.scheduler import Scheduler
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from leadflow_local.stack import REPO_ROOT, LocalStack
 
 HERE = Path(__file__).resolve().parent

@@ -23,9 +23,9 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 import yaml
+
 from leadflow.definitions.document import read_document
 from leadflow_local.stack import DEFAULT_DEFINITIONS, LocalStack
-
 from tests.e2e.conftest import LEADFLOW_FUNCTIONS, TOKEN, admin_headers, missing_handlers
 
 if TYPE_CHECKING:
@@ -94,11 +94,15 @@ def expected_rules(rules: list[dict[str, Any]], activities: list[dict[str, str]]
 @pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
+        pytest.skip(
+            f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("Playwright for Python is not installed (the dev extra pins it; never `playwright install`)")
+        pytest.skip(
+            "Playwright for Python is not installed (the dev extra pins it; never `playwright install`)"
+        )
     with sync_playwright() as driver:
         yield driver
 
@@ -138,7 +142,7 @@ def browser(playwright: Playwright, tmp_path: Path) -> Iterator[BrowserContext]:
 
 
 def demo_page_gaps(stack: LocalStack) -> list[str]:
-    """What the test needs from the stack's demo pages and does not find (the test is skipped then)."""
+    """What the test needs from the stack's demo pages and does not find (a clear failure, not a timeout)."""
     gaps = []
     for path in ("/", PRICING):
         response = stack.request("GET", path)
@@ -157,8 +161,8 @@ def visit(page: Page, url: str) -> dict[str, Any]:
     ) as accepted:
         page.goto(url)
     response = accepted.value
-    assert response.status == 202, response.text()
-    assert response.json() == {"accepted": 1, "rejected": []}
+    # Only the status: the body of a keepalive fetch cannot be read over CDP (Playwright waits forever).
+    assert response.status == 202, f"POST /v1/events answered {response.status}"
     sent = json.loads(response.request.post_data or "{}")
     assert sent["write_key"] == WRITE_KEY
     [event] = sent["events"]
@@ -171,8 +175,7 @@ def test_the_visitors_page_views_are_stitched_to_the_new_contact_and_scored(
     demo_stack: LocalStack, browser: BrowserContext, http: requests.Session
 ) -> None:
     gaps = demo_page_gaps(demo_stack)
-    if gaps:
-        pytest.skip("the demo pages lack what the browser test drives: " + "; ".join(gaps))
+    assert not gaps, "the demo pages lack what the browser test drives: " + "; ".join(gaps)
     base = demo_stack.url
     page = browser.pages[0] if browser.pages else browser.new_page()
 
@@ -190,8 +193,9 @@ def test_the_visitors_page_views_are_stitched_to_the_new_contact_and_scored(
     form.locator('input[name="email"]').fill(EMAIL)
     form.locator('input[name="first_name"]').fill("Ada")
     with page.expect_response(
-        lambda response: response.url.endswith(f"/v1/forms/{FORM}/submissions")
-        and response.request.method == "POST"
+        lambda response: (
+            response.url.endswith(f"/v1/forms/{FORM}/submissions") and response.request.method == "POST"
+        )
     ) as submitted:
         form.locator('button[type="submit"]').click()
     posted = submitted.value
@@ -213,7 +217,10 @@ def test_the_visitors_page_views_are_stitched_to_the_new_contact_and_scored(
     views = [activity for activity in contact["activities"] if activity["type"] == "page_view"]
     assert sorted(view["properties"]["url"] for view in views) == [f"{base}/", f"{base}{PRICING}"]
     assert [view["context"]["anonymous_id"] for view in views] == [anonymous_id, anonymous_id]
-    assert Counter(activity["type"] for activity in contact["activities"]) == {"page_view": 2, "form_submit": 1}
+    assert Counter(activity["type"] for activity in contact["activities"]) == {
+        "page_view": 2,
+        "form_submit": 1,
+    }
 
     # And it is scored for exactly what the visitor did, by examples/demo.yaml's rules
     rules = demo_definitions()["scoring"]["rules"]

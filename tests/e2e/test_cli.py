@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from leadflow_local.stack import DEFAULT_DEFINITIONS
 
+from leadflow_local.stack import DEFAULT_DEFINITIONS
 from tests.e2e.conftest import FIXTURE_TEMPLATE, HERE, missing_handlers
 
 pytestmark = pytest.mark.e2e

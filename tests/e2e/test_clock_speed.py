@@ -10,8 +10,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from leadflow_local.stack import LocalStack
 
+from leadflow_local.stack import LocalStack
 from tests.e2e.conftest import FIXTURE_TEMPLATE, TOKEN, scan
 
 pytestmark = pytest.mark.e2e

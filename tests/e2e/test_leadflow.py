@@ -11,8 +11,8 @@ import re
 
 import pytest
 import requests
-from leadflow_local.stack import LocalStack
 
+from leadflow_local.stack import LocalStack
 from tests.e2e.conftest import admin_headers
 
 pytestmark = pytest.mark.e2e

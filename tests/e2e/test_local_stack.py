@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import pytest
 import requests
+
 from leadflow.clock import parse_iso
 from leadflow_local.stack import LocalStack
-
 from tests.e2e.conftest import TOKEN, admin_headers, scan
 
 pytestmark = pytest.mark.e2e

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from leadflow_local.environment import install_environment, localize_api_urls, merge_function_environments
 from leadflow_local.errors import TemplateError
 from leadflow_local.template import FunctionSpec

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from leadflow_local.intrinsics import (
     NO_VALUE,
     IntrinsicError,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from leadflow_local.schedule_expr import ScheduleError, parse_duration, parse_schedule
 
 ANCHOR = datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from leadflow_local.errors import TemplateError
 from leadflow_local.intrinsics import Resolver, ResourceAttributes
 from leadflow_local.resources import AwsPlace

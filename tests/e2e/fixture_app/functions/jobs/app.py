@@ -5,6 +5,7 @@ import os
 import uuid
 
 import boto3
+
 from leadflow import clock
 
 

@@ -3,6 +3,7 @@
 import os
 
 import boto3
+
 from leadflow import clock
 
 
