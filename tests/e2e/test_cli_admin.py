@@ -61,9 +61,7 @@ def test_errors_are_printed_not_raised(leadflow_stack: LocalStack, tmp_path):
     code, _, err = run("contacts", "get", "nobody@example.com", *auth)
     assert code == 1
     assert "404 not_found" in err
-    code, _, err = run(
-        capsys, "contacts", "get", "x@example.com", "--url", leadflow_stack.url, "--token", "wrong"
-    )
+    code, _, err = run("contacts", "get", "x@example.com", "--url", leadflow_stack.url, "--token", "wrong")
     assert code == 1
     assert "403 forbidden" in err
     broken = tmp_path / "broken.yaml"
