@@ -8,12 +8,15 @@ Run: ``.venv/bin/python -m bench.local_stack`` (``--requests``, ``--concurrency`
 2. Over HTTP: one stack runs in a subprocess; this process posts native form submissions
    (``application/x-www-form-urlencoded``, each a new contact, answered 303) over loopback
    with keep-alive connections from ``--concurrency`` threads. A bounded load: a fixed number
-   of requests, throughput is requests / wall time; latencies are per request.
-3. In-process: the same handler on the same kind of stack, called directly with the event the
-   front would build (no socket, no HTTP parsing), and through the front without a socket.
+   of requests, throughput is requests / wall time; latencies are per request. First with the
+   activity queue's consumer running, as in ``make dev`` (the stack runs one invocation at a
+   time, so each submission also pays for its processing); then with it paused
+   (``POST /_local/pause``), the capture path alone.
+3. In-process: the same handler on the same kind of stack, consumer paused, called directly
+   with the event the front would build (no socket, no HTTP parsing), and through the front
+   without a socket.
 
-The queue consumer runs during the load, as in ``make dev``; moto's state grows with each
-contact, so longer runs are slightly slower. Numbers are from one machine: rerun to compare.
+Numbers are from one machine: rerun to compare.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -192,8 +195,25 @@ def http_load(url: str, requests_total: int, concurrency: int, prefix: str) -> d
 
 
 # ------------------------------------------------------------------ in-process
+def set_paused(url: str, paused: bool) -> None:
+    """Hold or resume the stack's queue consumer through its local route."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+    try:
+        connection.request("POST", "/_local/pause", body=json.dumps({"paused": paused}))
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"POST /_local/pause answered {response.status}")
+        if not paused:
+            connection.request("POST", "/_local/drain")
+            connection.getresponse().read()
+    finally:
+        connection.close()
+
+
 def in_process(bundle: Path, requests_total: int) -> dict[str, dict[str, float]]:
-    """The same handler on an in-process stack: called directly, and through the front (no socket)."""
+    """The same handler on an in-process stack, consumer paused: called directly, and through the front."""
     from leadflow_local.stack import LocalStack
 
     def measure(call: Callable[[int], Any]) -> dict[str, float]:
@@ -205,9 +225,16 @@ def in_process(bundle: Path, requests_total: int) -> dict[str, dict[str, float]]
             latencies.append((time.perf_counter() - begun) * 1000)
         return summarise(latencies, time.perf_counter() - started)
 
-    with LocalStack(port=0, definitions=bundle) as stack:
+    # The handlers' JSON logs and metrics go to a sink, as the dev console hides them.
+    with (
+        Path(os.devnull).open("w") as sink,
+        redirect_stdout(sink),
+        LocalStack(port=0, definitions=bundle) as stack,
+    ):
         for index in range(50):  # warm up: imports on first use, caches, connection pools
             stack.request("POST", PATH, body=form_body("warm", index), headers=FORM_HEADERS)
+        stack.drain()
+        stack.pause()
 
         def handler_only(index: int) -> None:
             function, event = stack.route_event(
@@ -233,13 +260,25 @@ def run(requests_total: int, concurrency: int, runs: int) -> dict[str, Any]:
             http_load(url, 50, concurrency, "warm")  # warm up the subprocess
             over_http = http_load(url, requests_total, concurrency, "load")
             single = http_load(url, min(requests_total, 500), 1, "single")
+            set_paused(url, True)
+            capture_only = http_load(url, requests_total, concurrency, "alone")
+            capture_only_single = http_load(url, min(requests_total, 500), 1, "alone-single")
+            set_paused(url, False)
         direct = in_process(bundle, min(requests_total, 1000))
-    return {"ready": ready, "http": over_http, "http_single_client": single, "in_process": direct}
+    return {
+        "ready": ready,
+        "http": over_http,
+        "http_single_client": single,
+        "http_consumer_paused": capture_only,
+        "http_consumer_paused_single_client": capture_only_single,
+        "in_process": direct,
+    }
 
 
 def report(results: dict[str, Any]) -> str:
     ready, over_http, single = results["ready"], results["http"], results["http_single_client"]
     handler, front = results["in_process"]["handler"], results["in_process"]["front"]
+    clients = f"{over_http['concurrency']:.0f}"
 
     def row(name: str, data: dict[str, float]) -> str:
         return (
@@ -255,10 +294,14 @@ def report(results: dict[str, Any]) -> str:
             "",
             "| native form posts (303) | requests | per second | p50 ms | p99 ms |",
             "| --- | ---: | ---: | ---: | ---: |",
-            row(f"HTTP over loopback, {over_http['concurrency']:.0f} clients", over_http),
-            row("HTTP over loopback, 1 client", single),
-            row("in-process through the front (no socket)", front),
-            row("in-process, handler called directly", handler),
+            row(f"HTTP over loopback, {clients} clients, consumer running", over_http),
+            row("HTTP over loopback, 1 client, consumer running", single),
+            row(f"HTTP over loopback, {clients} clients, consumer paused", results["http_consumer_paused"]),
+            row(
+                "HTTP over loopback, 1 client, consumer paused", results["http_consumer_paused_single_client"]
+            ),
+            row("in-process through the front (no socket), consumer paused", front),
+            row("in-process, handler called directly, consumer paused", handler),
         ]
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -154,6 +155,7 @@ class RuleTargetPoller(QueuePoller):
         sqs: Any,
         timers: SqsTimers,
         tracker: ActivityTracker,
+        paused: threading.Event | None = None,
     ) -> None:
         super().__init__(
             queue_name=queue_name,
@@ -164,6 +166,7 @@ class RuleTargetPoller(QueuePoller):
             timers=timers,
             tracker=tracker,
             label=f"rule {rule.logical_id} -> {target.function or target.arn}",
+            paused=paused,
         )
         self.rule = rule
         self.target = target
@@ -203,6 +206,7 @@ def wire_rules(
     account: str,
     region: str,
     stack_name: str,
+    paused: threading.Event | None = None,
 ) -> list[RuleTargetPoller]:
     """Give every target of every enabled rule a tap queue in moto, and a poller on it."""
     pollers = []
@@ -247,6 +251,7 @@ def wire_rules(
                     sqs=sqs,
                     timers=timers,
                     tracker=tracker,
+                    paused=paused,
                 )
             )
     return pollers

@@ -255,7 +255,9 @@ class HttpFront:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop accepting and close the socket; safe to call twice."""
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=10)
+            self._thread = None
         self._server.server_close()

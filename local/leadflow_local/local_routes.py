@@ -33,6 +33,10 @@ class StackControls(Protocol):
     def now(self) -> datetime: ...
     def advance(self, delta: timedelta) -> AdvanceReport: ...
     def drain(self) -> int: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    @property
+    def is_paused(self) -> bool: ...
     def queue_counts(self) -> dict[str, dict[str, int]]: ...
     def schedules(self) -> list[dict[str, Any]]: ...
     def mail(self) -> list[dict[str, Any]]: ...
@@ -80,6 +84,8 @@ class LocalRoutes:
             return self._advance(request)
         if path == "/drain" and method == "POST":
             return _json(200, {"messages_processed": self._stack.drain(), "now": iso(self._stack.now())})
+        if path == "/pause" and method == "POST":
+            return self._pause(request)
         if path == "/queues" and method == "GET":
             return _json(200, self._stack.queue_counts())
         if path == "/schedules" and method == "GET":
@@ -114,6 +120,21 @@ class LocalRoutes:
                 "messages_processed": report.messages_processed,
             },
         )
+
+    def _pause(self, request: HttpRequest) -> HttpResponse:
+        try:
+            payload = _json_or_form(request.body)
+        except UnicodeDecodeError:
+            payload = None
+        wanted = payload.get("paused") if isinstance(payload, dict) else None
+        if wanted not in (True, False, "true", "false"):
+            message = 'send {"paused": true} or {"paused": false}'
+            return error_response(422, "validation_failed", message, fields={"paused": message})
+        if wanted in (True, "true"):
+            self._stack.pause()
+        else:
+            self._stack.resume()
+        return _json(200, {"paused": self._stack.is_paused})
 
     def _mail_body(self, index_text: str) -> HttpResponse:
         messages = self._stack.mail()
@@ -166,6 +187,7 @@ _INDEX = {
     "GET /_local/clock": "the stack's current time and speed",
     "POST /_local/clock": 'advance time, e.g. {"advance": "3d"}; answers when everything that fell due ran',
     "POST /_local/drain": "process queued messages until the queues are idle",
+    "POST /_local/pause": 'hold (or, with {"paused": false}, resume) queue pollers and schedule ticks',
     "GET /_local/queues": "visible, in-flight and delayed messages per queue",
     "GET /_local/schedules": "schedules and their next firing",
     "GET /_local/mail": "mail sent through SES; GET /_local/mail/{index} shows one",

@@ -39,8 +39,10 @@ class QueuePoller:
         timers: SqsTimers,
         tracker: ActivityTracker,
         label: str,
+        paused: threading.Event | None = None,
     ) -> None:
         self.queue_name = queue_name
+        self._paused = paused or threading.Event()
         self._queue_url = queue_url
         self._batch_size = batch_size
         self._window_seconds = window_seconds
@@ -57,6 +59,9 @@ class QueuePoller:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"poll-{self.queue_name}", daemon=True)
         self._thread.start()
+
+    def signal_stop(self) -> None:
+        self._stopping.set()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -86,8 +91,17 @@ class QueuePoller:
     def describe(self) -> str:
         return self._label
 
+    def wait_idle(self) -> None:
+        """Return once no batch is being processed (the next one waits while paused)."""
+        self._hurry.set()
+        with self._lock:
+            self._hurry.clear()
+
     def _run(self) -> None:
         while not self._stopping.is_set():
+            if self._paused.is_set():
+                self._stopping.wait(0.05)
+                continue
             try:
                 handled = self.poll_once(flush=False)
             except Exception:  # the embedded AWS went away (stop) or a bug: keep the stack serving
@@ -143,6 +157,7 @@ class SqsEventSourcePoller(QueuePoller):
         timers: SqsTimers,
         tracker: ActivityTracker,
         region: str,
+        paused: threading.Event | None = None,
     ) -> None:
         super().__init__(
             queue_name=trigger.queue_name,
@@ -153,6 +168,7 @@ class SqsEventSourcePoller(QueuePoller):
             timers=timers,
             tracker=tracker,
             label=f"{function.logical_id} <- {trigger.queue_name}",
+            paused=paused,
         )
         self.trigger = trigger
         self.function = function

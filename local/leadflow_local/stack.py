@@ -13,6 +13,8 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -76,6 +78,7 @@ class LocalStack:
         self.warnings: list[str] = []
         self.functions: dict[str, LambdaFunction] = {}
         self._tracker = ActivityTracker()
+        self._paused = threading.Event()
         self._pollers: list[Any] = []
         self._cleanup: list[Any] = []
         self._front: Front | None = None
@@ -185,10 +188,11 @@ class LocalStack:
             account=ACCOUNT,
             region=self.region,
             stack_name=self.stack_name,
+            paused=self._paused,
         )
         for poller in self._pollers:
             poller.start()
-            self._cleanup.append(poller.stop)
+        self._cleanup.append(self._stop_pollers)
 
         self._scheduler = Scheduler(
             model.schedules,
@@ -205,10 +209,12 @@ class LocalStack:
             drain=self.drain,
             speed=self.clock_speed,
             max_schedule_steps=self.max_schedule_steps,
+            paused=self._paused,
         )
         self._timekeeper.start()
         self._cleanup.append(self._timekeeper.stop)
 
+        self._cleanup.append(http.stop)  # so stopping begins by refusing new requests
         if self.definitions_path is not None:
             self._apply_definitions(self.definitions_path)
         self.summary = self._describe(registry, model)
@@ -248,6 +254,12 @@ class LocalStack:
         self._cleanup.append(undo)
         reset_core()
 
+    def _stop_pollers(self) -> None:
+        for poller in self._pollers:  # signal them all first: each may be waiting on an empty queue
+            poller.signal_stop()
+        for poller in self._pollers:
+            poller.stop()
+
     def _event_source_pollers(self, model: Any, registry: Any, sqs: Any) -> list[Any]:
         from leadflow_local.pollers import SqsEventSourcePoller
 
@@ -269,6 +281,7 @@ class LocalStack:
                     timers=self._timers,
                     tracker=self._tracker,
                     region=self.region,
+                    paused=self._paused,
                 )
             )
         return pollers
@@ -378,6 +391,33 @@ class LocalStack:
                 return total
             if time.monotonic() > deadline:
                 raise StackError(f"the queues did not settle within {timeout:.0f} s (a message loop?)")
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold background work (queue pollers, schedule ticks) inside the block.
+
+        Messages stay queued and schedules wait until the block ends, so a test can look at
+        the state between a request and its processing; ``drain()`` and ``advance()`` still run.
+        """
+        self.pause()
+        try:
+            yield
+        finally:
+            self.resume()
+
+    def pause(self) -> None:
+        """Hold background work (see ``paused``); returns once none is running."""
+        self._paused.set()
+        for waiter in (*self._pollers, self._timekeeper):
+            if waiter is not None:
+                waiter.wait_idle()
+
+    def resume(self) -> None:
+        self._paused.clear()
+
+    @property
+    def is_paused(self) -> bool:
+        return self._paused.is_set()
 
     def queue_counts(self) -> dict[str, dict[str, int]]:
         return self._timers.counts() if self._timers else {}

@@ -45,6 +45,7 @@ class TimeKeeper:
         drain: Callable[[], int],
         speed: float,
         max_schedule_steps: int = 100,
+        paused: threading.Event | None = None,
     ) -> None:
         self.clock = clock
         self._timers = timers
@@ -53,6 +54,7 @@ class TimeKeeper:
         self._speed = speed
         self._max_schedule_steps = max(1, max_schedule_steps)
         self._lock = threading.Lock()
+        self._paused = paused or threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._real_mark = datetime.now(UTC)
@@ -74,11 +76,17 @@ class TimeKeeper:
                 continue  # an advance is moving time; it fires what falls due itself
             try:
                 self._sync()
-                self._scheduler.fire_due()
+                if not self._paused.is_set():
+                    self._scheduler.fire_due()
             except Exception:
                 log.exception("the background clock tick failed")
             finally:
                 self._lock.release()
+
+    def wait_idle(self) -> None:
+        """Return once no background firing is running."""
+        with self._lock:
+            pass
 
     def _sync(self) -> None:
         """Move moto's SQS deadlines by the virtual time that passed beyond real time."""

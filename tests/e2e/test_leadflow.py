@@ -63,8 +63,13 @@ def test_a_json_post_is_accepted_with_the_contact_and_its_campaign(
 def test_the_activity_goes_through_the_queue_to_process_and_the_admin_api_shows_the_scored_contact(
     leadflow_stack: LocalStack, http: requests.Session
 ) -> None:
-    # Given a submission
-    http.post(submit_url(leadflow_stack), json={"fields": {"email": "linus@example.com", "consent": True}})
+    # Given a submission, held in the activity queue while the consumer is paused
+    with leadflow_stack.paused():
+        http.post(
+            submit_url(leadflow_stack), json={"fields": {"email": "linus@example.com", "consent": True}}
+        )
+        assert leadflow_stack.queue_counts()[ACTIVITY_QUEUE]["visible"] == 1
+        assert contact(leadflow_stack, http, "linus@example.com")["score"] == 0
     # When the activity queue is processed by its consumer
     leadflow_stack.drain()
     # Then the admin API shows the contact, scored and tagged by the processing

@@ -144,6 +144,22 @@ class TestQueues:
         assert counts["leadflow-local-WorkQueue"] == {"visible": 0, "in_flight": 0, "delayed": 0}
         assert counts["leadflow-local-WorkDeadLetterQueue"]["visible"] == 1
 
+    def test_pausing_holds_messages_in_the_queue_until_resumed(
+        self, fixture_stack: LocalStack, http: requests.Session
+    ) -> None:
+        paused = http.post(f"{fixture_stack.url}/_local/pause", json={"paused": True})
+        assert paused.json() == {"paused": True}
+        try:
+            http.post(f"{fixture_stack.url}/send", json={"message": "held"})
+            assert fixture_stack.queue_counts()["leadflow-local-WorkQueue"]["visible"] == 1
+            assert "held" not in [item["body"] for item in scan(fixture_stack, RESULTS, "work")]
+        finally:
+            assert http.post(f"{fixture_stack.url}/_local/pause", json={"paused": False}).json() == {
+                "paused": False
+            }
+        fixture_stack.drain()
+        assert "held" in [item["body"] for item in scan(fixture_stack, RESULTS, "work")]
+
     def test_a_delayed_message_is_processed_when_the_clock_reaches_it(
         self, fixture_stack: LocalStack, http: requests.Session
     ) -> None:
