@@ -263,8 +263,8 @@ def _as_text(body: bytes) -> str | None:
 def translate_response(result: Any) -> HttpResponse:
     """What API Gateway makes of a handler's return value (payload format 2.0 rules)."""
     if not (isinstance(result, dict) and "statusCode" in result):
-        body = json.dumps(result).encode()
-        return HttpResponse(200, [("Content-Type", "application/json")], body)
+        document = json.dumps(result).encode()
+        return HttpResponse(200, [("Content-Type", "application/json")], document)
     status = result["statusCode"]
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
         raise MalformedResponseError(f"statusCode {status!r} is not an HTTP status")
@@ -272,8 +272,6 @@ def translate_response(result: Any) -> HttpResponse:
     if not isinstance(raw_headers, dict):
         raise MalformedResponseError("headers must be an object")
     headers = [(str(name), _header_value(value)) for name, value in raw_headers.items()]
-    for name, values in (result.get("multiValueHeaders") or {}).items():
-        headers.extend((str(name), _header_value(value)) for value in values)
     cookies = result.get("cookies") or []
     if not isinstance(cookies, list):
         raise MalformedResponseError("cookies must be a list")

@@ -43,7 +43,14 @@ class TargetDelivery:
         self._queue_urls = queue_urls
 
     def deliver(
-        self, target: TargetSpec, event: Any, *, label: str, rule_name: str = "", rule_arn: str = ""
+        self,
+        target: TargetSpec,
+        event: Any,
+        *,
+        label: str,
+        rule_name: str = "",
+        rule_arn: str = "",
+        quiet: bool = False,
     ) -> None:
         """Deliver ``event`` (shaped by the target); raises when the target failed."""
         payload = shape_payload(target, event, rule_name=rule_name, rule_arn=rule_arn)
@@ -70,8 +77,12 @@ class TargetDelivery:
             )
         else:
             return
-        log.info(
-            "%s -> %s ok (%.0f ms)", label, target.function or target.arn, (time.monotonic() - started) * 1000
+        log.log(
+            logging.DEBUG if quiet else logging.INFO,
+            "%s -> %s ok (%.0f ms)",
+            label,
+            target.function or target.arn,
+            (time.monotonic() - started) * 1000,
         )
 
 

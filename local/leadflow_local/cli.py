@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run Leadflow locally on an embedded AWS (moto): no Docker, no AWS account.",
     )
     parser.add_argument(
-        "--port", type=int, default=int(os.environ.get("PORT", "3000")), help="HTTP port (env PORT)"
+        "--port", type=int, default=os.environ.get("PORT", "3000"), help="HTTP port (env PORT)"
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(

@@ -70,7 +70,7 @@ def configure(*, verbose: bool) -> TextIO:
     if not verbose:
         # Powertools warns on every invocation that records no metric; noise in a terminal.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-    sys.stdout = HandlerOutput(console, verbose=verbose)  # type: ignore[assignment]
+    sys.stdout = HandlerOutput(console, verbose=verbose)
     handler = logging.StreamHandler(console)
     handler.setFormatter(logging.Formatter("%(message)s"))
     for name in ("leadflow_local",):

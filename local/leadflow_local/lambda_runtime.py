@@ -63,15 +63,15 @@ class LambdaFunction:
 
     def invoke(self, event: Any) -> Any:
         """Run the handler on ``event``; its exception propagates, as Lambda reports it as an error."""
-        context = LambdaContext(
-            function_name=self.spec.name,
-            invoked_function_arn=self.spec.arn,
-            memory_limit_in_mb=self.spec.memory_mb,
-            aws_request_id=str(uuid.uuid4()),
-            timeout_seconds=self.spec.timeout_seconds,
-            log_group_name=f"/aws/lambda/{self.spec.name}",
-        )
         with self._lock:
+            context = LambdaContext(  # made inside the lock: waiting is not the function's time
+                function_name=self.spec.name,
+                invoked_function_arn=self.spec.arn,
+                memory_limit_in_mb=self.spec.memory_mb,
+                aws_request_id=str(uuid.uuid4()),
+                timeout_seconds=self.spec.timeout_seconds,
+                log_group_name=f"/aws/lambda/{self.spec.name}",
+            )
             started = time.monotonic()
             try:
                 return self._handler(event, context)

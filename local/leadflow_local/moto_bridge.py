@@ -182,7 +182,8 @@ def pattern_matches(pattern: dict[str, Any], document: dict[str, Any]) -> bool:
 
     from moto.events.models import EventPattern
 
-    return bool(EventPattern.load(json.dumps(pattern)).matches_event(document))
+    event: Any = document
+    return bool(EventPattern.load(json.dumps(pattern)).matches_event(event))
 
 
 class DynamoSpeedups:
@@ -221,6 +222,7 @@ class DynamoSpeedups:
         original_transact, original_query, original_all_items = self._originals.values()
         local = self._local
         query_signature = inspect.signature(original_query)
+        reconstruct: Any = copy._reconstruct  # type: ignore[attr-defined]  # deepcopy's own default
 
         def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
             snapshots = _snapshot_items(backend, transact_items)
@@ -236,7 +238,7 @@ class DynamoSpeedups:
         def table_deepcopy(table: Any, memo: dict[int, Any]) -> Any:
             if getattr(local, "sharing", False):
                 return table  # the rollback copy moto takes; _restore_items restores the items instead
-            return copy._reconstruct(table, memo, *table.__reduce_ex__(4))  # deepcopy's own default
+            return reconstruct(table, memo, *table.__reduce_ex__(4))
 
         def query(table: Any, *args: Any, **kwargs: Any) -> Any:
             bound = query_signature.bind(table, *args, **kwargs)
@@ -261,10 +263,10 @@ class DynamoSpeedups:
                 items, key=lambda item: (item.hash_key, item.range_key) if item.range_key else item.hash_key
             )
 
-        DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+        DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
         Table.__deepcopy__ = table_deepcopy  # type: ignore[attr-defined]
-        Table.query = query  # type: ignore[method-assign]
-        Table.all_items = all_items  # type: ignore[method-assign]
+        Table.query = query  # type: ignore[method-assign,assignment]
+        Table.all_items = all_items  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         from moto.dynamodb.models import DynamoDBBackend

@@ -78,6 +78,8 @@ class QueuePoller:
         with self._lock:
             if flush:
                 self._hurry.clear()
+            elif self._paused.is_set():
+                return 0  # paused while this background poll waited for the lock
             batch = self._receive(flush)
             if not batch:
                 return 0

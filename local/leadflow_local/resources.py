@@ -103,7 +103,7 @@ class ResourceRegistry:
             import boto3
             from botocore.config import Config
 
-            self._clients[service] = boto3.session.Session().client(
+            self._clients[service] = boto3.session.Session().client(  # type: ignore[call-overload]
                 service,
                 endpoint_url=self.place.endpoint,
                 region_name=self.place.region,

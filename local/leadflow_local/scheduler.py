@@ -75,8 +75,11 @@ class Scheduler:
         moments = [entry.next_fire for entry in self._entries if entry.next_fire is not None]
         return min(moments) if moments else None
 
-    def fire_due(self) -> int:
-        """Fire every schedule whose time has come (once each), and plan its next firing."""
+    def fire_due(self, *, quiet: bool = False) -> int:
+        """Fire every schedule whose time has come (once each), and plan its next firing.
+
+        ``quiet`` logs successful firings at debug level (an ``advance`` reports them in sum).
+        """
         now = self._clock.now()
         fired = 0
         for entry in self._entries:
@@ -85,7 +88,7 @@ class Scheduler:
             scheduled = entry.next_fire
             entry.next_fire = self._next(entry.spec, entry.expression, now)
             with self._tracker.busy():
-                self._fire(entry.spec, scheduled)
+                self._fire(entry.spec, scheduled, quiet=quiet)
             fired += 1
         return fired
 
@@ -96,16 +99,18 @@ class Scheduler:
             return None
         return moment
 
-    def _fire(self, spec: ScheduleSpec, scheduled: datetime) -> None:
+    def _fire(self, spec: ScheduleSpec, scheduled: datetime, *, quiet: bool) -> None:
         label = f"schedule {spec.logical_id} ({spec.expression})"
         for target in spec.targets:
             event = self._payload(spec, target.input, scheduled)
             try:
                 if spec.source == "scheduler":
                     # Scheduler sends Input as it is; the target's own shaping fields do not exist there.
-                    self._delivery.deliver(_without_shaping(target), event, label=label)
+                    self._delivery.deliver(_without_shaping(target), event, label=label, quiet=quiet)
                 else:
-                    self._delivery.deliver(target, event, label=label, rule_name=spec.name, rule_arn=spec.arn)
+                    self._delivery.deliver(
+                        target, event, label=label, rule_name=spec.name, rule_arn=spec.arn, quiet=quiet
+                    )
             except Exception:
                 log.exception("%s -> %s failed (not retried locally)", label, target.function or target.arn)
 

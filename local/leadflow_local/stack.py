@@ -134,6 +134,7 @@ class LocalStack:
         from leadflow_local.scheduler import Scheduler
         from leadflow_local.template import build_model, load_template
 
+        document = self._read_definitions()  # a missing file fails before anything starts
         http = HttpFront(self.host, self.requested_port)
         self._cleanup.append(http.stop)
         self.url = f"http://{self.host}:{http.port}"
@@ -215,8 +216,8 @@ class LocalStack:
         self._cleanup.append(self._timekeeper.stop)
 
         self._cleanup.append(http.stop)  # so stopping begins by refusing new requests
-        if self.definitions_path is not None:
-            self._apply_definitions(self.definitions_path)
+        if self.definitions_path is not None and document is not None:
+            self._apply_definitions(self.definitions_path, document)
         self.summary = self._describe(registry, model)
 
     def _install_environment(self, model: Any, template: Any, registry: Any) -> None:
@@ -286,14 +287,19 @@ class LocalStack:
             )
         return pollers
 
-    def _apply_definitions(self, path: Path) -> None:
+    def _read_definitions(self) -> bytes | None:
+        if self.definitions_path is None:
+            return None
+        try:
+            return self.definitions_path.read_bytes()
+        except OSError as error:
+            path = self.definitions_path
+            raise StackError(f"cannot read the definitions file {path}: {error.strerror}") from error
+
+    def _apply_definitions(self, path: Path, document: bytes) -> None:
         """PUT the bundle through the real admin route, exactly as ``leadflow apply`` would."""
         import json
 
-        try:
-            document = path.read_bytes()
-        except OSError as error:
-            raise StackError(f"cannot read the definitions file {path}: {error}") from error
         content_type = "application/json" if path.suffix.lower() == ".json" else "application/yaml"
         response = self.request(
             "PUT",
@@ -303,11 +309,13 @@ class LocalStack:
         )
         if response.status != 200:
             try:
-                error = json.loads(response.body)["error"]
+                refusal = json.loads(response.body)["error"]
             except (ValueError, KeyError, TypeError):
-                error = {"message": response.body.decode(errors="replace")[:500]}
-            problems = {str(key): str(value) for key, value in (error.get("fields") or {}).items()}
-            message = f"HTTP {response.status} {error.get('code', '')}: {error.get('message', '')}".strip()
+                refusal = {"message": response.body.decode(errors="replace")[:500]}
+            problems = {str(key): str(value) for key, value in (refusal.get("fields") or {}).items()}
+            message = (
+                f"HTTP {response.status} {refusal.get('code', '')}: {refusal.get('message', '')}".strip()
+            )
             raise DefinitionsError(str(path), message, problems)
 
     def _describe(self, registry: Any, model: Any) -> list[str]:

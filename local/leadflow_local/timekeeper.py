@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from leadflow.clock import AdjustableClock
+from leadflow.clock import AdjustableClock, iso
 from leadflow_local.moto_bridge import SqsTimers
 from leadflow_local.scheduler import Scheduler
 
@@ -128,7 +128,7 @@ class TimeKeeper:
                     candidates.append(schedule_due)
                 step_to = min(candidates)
                 self._jump(step_to - now)
-                fired = self._scheduler.fire_due()
+                fired = self._scheduler.fire_due(quiet=True)
                 if fired:
                     firings += fired
                     last_firing = self.clock.now()
@@ -138,10 +138,18 @@ class TimeKeeper:
                     break
                 if steps >= _MAX_STEPS:
                     raise RuntimeError(f"advance gave up after {steps} steps: work keeps falling due")
-            return AdvanceReport(
+            report = AdvanceReport(
                 now=self.clock.now(),
                 advanced_by=delta,
                 steps=steps,
                 schedule_firings=firings,
                 messages_processed=processed,
             )
+            log.info(
+                "clock advanced by %s to %s: %d schedule firings, %d messages processed",
+                delta,
+                iso(report.now),
+                firings,
+                processed,
+            )
+            return report
