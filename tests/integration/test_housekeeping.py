@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +11,7 @@ from leadflow import clock
 from tests.support import functions, queues
 from tests.support.bundles import scoring_bundle
 from tests.support.events import LambdaContext, json_body
+from tests.support.forms import submitted_contact
 
 FORM = "/v1/forms/webinar-signup/submissions"
 
@@ -40,16 +40,7 @@ def run(job: str) -> dict[str, Any]:
 
 
 def submit(capture, email: str) -> str:
-    body = {"fields": {"email": email, "consent": True}}
-    response = capture(
-        "POST",
-        FORM,
-        body=json.dumps(body),
-        headers={"content-type": "application/json"},
-        path_parameters={"form_id": "webinar-signup"},
-    )
-    assert response["statusCode"] == 202, response["body"]
-    return json_body(response)["contact_id"]
+    return submitted_contact(capture, {"email": email, "consent": True})
 
 
 def score_of(admin, contact_id: str) -> dict[str, Any]:

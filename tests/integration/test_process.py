@@ -17,6 +17,7 @@ from leadflow.ids import stable_id
 from tests.support import functions, queues
 from tests.support.bundles import scoring_bundle
 from tests.support.events import LambdaContext, json_body
+from tests.support.forms import submitted_contact
 
 FORM = "/v1/forms/webinar-signup/submissions"
 
@@ -33,18 +34,8 @@ def world(aws, apply_bundle, capture, admin):
         stack = aws
 
         def submit(self, email: str, **context: str) -> str:
-            body = {"fields": {"email": email, "first_name": "Ann", "role": "Engineer", "consent": True}}
-            if context:
-                body["context"] = context
-            response = capture(
-                "POST",
-                FORM,
-                body=json.dumps(body),
-                headers={"content-type": "application/json"},
-                path_parameters={"form_id": "webinar-signup"},
-            )
-            assert response["statusCode"] == 202, response["body"]
-            return json_body(response)["contact_id"]
+            fields = {"email": email, "first_name": "Ann", "role": "Engineer", "consent": True}
+            return submitted_contact(capture, fields, context=context)
 
         def track(
             self,

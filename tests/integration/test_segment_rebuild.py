@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 from leadflow import clock
@@ -12,6 +11,7 @@ from leadflow.domain.activities import Activity
 from tests.support import functions, queues
 from tests.support.bundles import scoring_bundle
 from tests.support.events import LambdaContext, json_body
+from tests.support.forms import submitted_contact
 
 
 class ShortOfTime(LambdaContext):
@@ -32,18 +32,10 @@ def test_changed_segment_is_rebuilt_through_the_bus(aws, apply_bundle, capture, 
     bundle = scoring_bundle()
     apply_bundle(bundle)
     tap = queues.bus_tap(aws.buses["EventBus"])
-    ids = []
-    for number in range(5):
-        response = capture(
-            "POST",
-            "/v1/forms/webinar-signup/submissions",
-            body=json.dumps(
-                {"fields": {"email": f"p{number}@example.com", "consent": True, "role": "Engineer"}}
-            ),
-            headers={"content-type": "application/json"},
-            path_parameters={"form_id": "webinar-signup"},
-        )
-        ids.append(json_body(response)["contact_id"])
+    ids = [
+        submitted_contact(capture, {"email": f"p{number}@example.com", "consent": True, "role": "Engineer"})
+        for number in range(5)
+    ]
     for number, contact_id in enumerate(ids[:2]):
         activity_queue.send(
             Activity(

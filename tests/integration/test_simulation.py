@@ -12,22 +12,17 @@ from leadflow.domain.activities import Activity
 from tests.support import functions, queues
 from tests.support.bundles import scoring_bundle
 from tests.support.events import json_body
+from tests.support.forms import submitted_contact
 
 
 def test_simulation_reports_who_would_change_and_writes_nothing(aws, apply_bundle, capture, admin):
     # Given two contacts with 30 days of history under today's model
     bundle = scoring_bundle()
     apply_bundle(bundle)
-    ids = []
-    for email in ("one@example.com", "two@example.com"):
-        response = capture(
-            "POST",
-            "/v1/forms/webinar-signup/submissions",
-            body=json.dumps({"fields": {"email": email, "consent": True}}),
-            headers={"content-type": "application/json"},
-            path_parameters={"form_id": "webinar-signup"},
-        )
-        ids.append(json_body(response)["contact_id"])
+    ids = [
+        submitted_contact(capture, {"email": email, "consent": True})
+        for email in ("one@example.com", "two@example.com")
+    ]
     for number in range(3):
         activity_queue.send(
             Activity(
@@ -74,13 +69,7 @@ def test_simulation_reports_who_would_change_and_writes_nothing(aws, apply_bundl
 
 def test_contacts_inactive_for_30_days_are_not_replayed(aws, apply_bundle, capture, admin):
     apply_bundle(scoring_bundle())
-    capture(
-        "POST",
-        "/v1/forms/webinar-signup/submissions",
-        body=json.dumps({"fields": {"email": "old@example.com", "consent": True}}),
-        headers={"content-type": "application/json"},
-        path_parameters={"form_id": "webinar-signup"},
-    )
+    submitted_contact(capture, {"email": "old@example.com", "consent": True})
     queues.drain(functions.load("process").lambda_handler, aws.queues["ActivityQueue"])
     later = clock.AdjustableClock(speed=1e-9)
     later.advance(timedelta(days=31))

@@ -23,15 +23,6 @@ def client(service: str) -> Any:
     return session.client(service, config=_CONFIG)
 
 
-@cache
-def dynamodb_resource() -> Any:
-    import boto3
-
-    session: Any = boto3.session.Session()
-    return session.resource("dynamodb", config=_CONFIG)
-
-
 def reset_clients() -> None:
     """Drop cached clients (tests start a fresh moto for each case)."""
     client.cache_clear()
-    dynamodb_resource.cache_clear()

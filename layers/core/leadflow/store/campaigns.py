@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from leadflow import clock
 from leadflow.errors import Conflict
 from leadflow.ids import shard_of
@@ -147,14 +145,6 @@ def get_active_definitions(*, consistent: bool = False) -> StoredDefinitions | N
     return _stored_from_item(dynamo.deserialize(item)) if item else None
 
 
-def get_definitions_version(version: int) -> StoredDefinitions | None:
-    response = dynamo.client().get_item(
-        TableName=_table(), Key=dynamo.serialize({"pk": DEFS, "sk": f"V#{version:08d}"})
-    )
-    item = response.get("Item")
-    return _stored_from_item(dynamo.deserialize(item)) if item else None
-
-
 def save_definitions(
     bundle: dict[str, Any], *, expected_version: int, applied_by: str | None, now: datetime
 ) -> StoredDefinitions:
@@ -196,10 +186,6 @@ def save_definitions(
             f"definitions changed while applying (expected version {expected_version}); fetch and retry"
         ) from cancelled
     return StoredDefinitions(version=version, bundle=bundle, applied_at=applied_at, applied_by=applied_by)
-
-
-def is_missing_table(error: ClientError) -> bool:
-    return dynamo.error_code(error) == "ResourceNotFoundException"
 
 
 # ---------------------------------------------------------------- lists and rule-made memberships

@@ -219,10 +219,6 @@ def _activity_from_item(item: dict[str, Any]) -> Activity:
     return Activity.model_validate(fields)
 
 
-def is_missing(error: ClientError) -> bool:
-    return dynamo.error_code(error) == "ResourceNotFoundException"
-
-
 # ---------------------------------------------------------------- processing
 
 

@@ -130,7 +130,3 @@ def backoff(attempt: int, *, base: float = 0.01, cap: float = 0.5) -> None:
 
 def is_condition_failure(error: ClientError) -> bool:
     return error_code(error) == "ConditionalCheckFailedException"
-
-
-def is_retryable(error: ClientError) -> bool:
-    return error_code(error) in _RETRYABLE
