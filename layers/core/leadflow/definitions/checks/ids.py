@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from leadflow.definitions.bundle import LIST_SECTIONS
+from leadflow.definitions.sections import LIST_SECTIONS
 from leadflow.definitions.checks.context import Checker
 
 
