@@ -27,7 +27,6 @@ from leadflow.definitions.forms import FieldType, Form, FormField
 from leadflow.definitions.lifecycle import Stage, Temperature
 from leadflow.definitions.lists import ContactList, ListKind
 from leadflow.definitions.loader import parse_bundle
-from leadflow.definitions.stored import load_stored
 from leadflow.definitions.scoring import Decay, Qualify, Scoring, ScoringRule, TemperatureBands
 from leadflow.definitions.sites import Site
 from leadflow.definitions.steps import (
@@ -40,6 +39,7 @@ from leadflow.definitions.steps import (
     WaitStep,
     WaitUntil,
 )
+from leadflow.definitions.stored import load_stored
 from leadflow.definitions.sync import CrmToMaRule, MaToCrmRule, SyncDirection, SyncRule
 from leadflow.definitions.templates import EmailTemplate
 from leadflow.definitions.triggers import (

@@ -133,9 +133,7 @@ def apply(
     )
     forget_cached()
     _announce(stored.version, old_bundle, new_bundle, diff)
-    return ApplyResult(
-        stored.version, previous_version, False, diff, stored.applied_at, new_bundle, removed
-    )
+    return ApplyResult(stored.version, previous_version, False, diff, stored.applied_at, new_bundle, removed)
 
 
 def _announce(version: int, old: Bundle | None, new: Bundle, diff: dict[str, Any]) -> None:

@@ -24,7 +24,9 @@ def simulate_scoring(proposed: Bundle, *, sample: int = SAMPLE) -> dict[str, Any
     """Replays the last 30 days of up to ``sample`` active contacts through ``proposed``."""
     since = clock.now() - timedelta(days=WINDOW_DAYS)
     contacts, more = contacts_store.sample_active_contacts(since, sample)
-    report = SimulationReport(window_days=WINDOW_DAYS, contacts_sampled=len(contacts), sample_is_complete=not more)
+    report = SimulationReport(
+        window_days=WINDOW_DAYS, contacts_sampled=len(contacts), sample_is_complete=not more
+    )
     for contact in contacts:
         activities = contacts_store.activities_since(contact.contact_id, since)
         points = sum(int(row["points"]) for row in contacts_store.ledger_since(contact.contact_id, since))
