@@ -30,13 +30,43 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_apply_dry_run_then_look_a_contact_up(leadflow_stack: LocalStack):
+    # The stack runs the e2e bundle; the demo leaves out its campaigns and its form
     auth = ("--url", leadflow_stack.url, "--token", leadflow_stack.admin_token)
     code, out, _ = run("apply", str(DEMO), "--dry-run", *auth)
     assert code == 0
     assert "would apply" in out
-    code, out, _ = run("apply", str(DEMO), *auth)
+    assert "It would remove 3 live definition(s):" in out
+    assert "  campaign  e2e-webinar\n  campaign  crm-e2e\n  form      e2e-signup\n" in out
+    assert "Applying it needs --allow-removals." in out
+    code, out, _ = run("apply", str(DEMO), "--dry-run", "--json", *auth)
     assert code == 0
-    assert "applied as version" in out
+    assert json.loads(out)["removals"] == {"campaigns": ["e2e-webinar", "crm-e2e"], "forms": ["e2e-signup"]}
+
+    # Applying it unconfirmed is refused with its own exit code, and the form still works
+    code, out, err = run("apply", str(DEMO), *auth)
+    assert code == 3, err
+    assert f"Refused: applying {DEMO} would remove 3 live definition(s):" in err
+    assert "  form      e2e-signup" in err
+    assert "--allow-removals" in err
+    assert (
+        requests.get(
+            f"{leadflow_stack.url}/v1/admin/definitions", headers=_bearer(leadflow_stack), timeout=10
+        ).json()["version"]
+        == 1
+    )
+
+    # For scripts, --json prints the API's error as it came
+    code, out, _ = run("apply", str(DEMO), "--json", *auth)
+    assert code == 3
+    assert json.loads(out)["error"]["removals"] == {
+        "campaigns": ["e2e-webinar", "crm-e2e"],
+        "forms": ["e2e-signup"],
+    }
+
+    code, out, _ = run("apply", str(DEMO), "--allow-removals", *auth)
+    assert code == 0
+    assert "applied as version 2" in out
+    assert "It removed 3 live definition(s):" in out
 
     response = requests.post(
         f"{leadflow_stack.url}/v1/forms/newsletter/submissions",
@@ -54,6 +84,10 @@ def test_apply_dry_run_then_look_a_contact_up(leadflow_stack: LocalStack):
     code, out, _ = run("contacts", "score", contact["id"], *auth)
     assert code == 0
     assert json.loads(out)["score"] == contact["score"]
+
+
+def _bearer(stack: LocalStack) -> dict[str, str]:
+    return {"Authorization": f"Bearer {stack.admin_token}"}
 
 
 def test_errors_are_printed_not_raised(leadflow_stack: LocalStack, tmp_path):

@@ -94,9 +94,8 @@ def test_changed_segment_is_rebuilt_through_the_bus(aws, apply_bundle, capture, 
 
 
 def test_unrelated_changes_rebuild_nothing(aws, apply_bundle):
-    from leadflow.definitions import Bundle
+    from leadflow.definitions import Bundle, segments_to_rebuild
     from leadflow.definitions import bundle_diff as diff_of
-    from leadflow.definitions import segments_to_rebuild
 
     old = Bundle.model_validate(scoring_bundle())
     edited = scoring_bundle()
