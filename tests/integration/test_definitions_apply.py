@@ -38,7 +38,9 @@ def active_version(admin) -> int:
     return int(json_body(admin("GET", "/v1/admin/definitions", iam=True))["version"])
 
 
-@pytest.mark.parametrize("document", ["{}", "forms: []\ncampaigns: []\nlists: []\nsites: []\n"])
+@pytest.mark.parametrize(
+    "document", ["{}", "forms: []\ncampaigns: []\nlists: []\nsites: []\n", "forms:\n", "version_note: oops\n"]
+)
 def test_an_empty_bundle_over_a_live_one_is_refused_and_names_everything_it_would_remove(
     aws, apply_bundle, capture, admin, document
 ):
@@ -63,6 +65,37 @@ def test_an_empty_bundle_over_a_live_one_is_refused_and_names_everything_it_woul
     # And nothing changed: the version is the same and the forms still take submissions
     assert active_version(admin) == 1
     submitted_contact(capture, {"email": "still@example.com", "consent": True})
+
+
+@pytest.mark.parametrize("document", ["", "---\n", "null", "# nothing\n"])
+def test_an_empty_file_is_refused_as_empty(aws, apply_bundle, admin, document):
+    apply_bundle(capture_bundle())
+    response = admin(
+        "PUT",
+        "/v1/admin/definitions",
+        body=document,
+        headers={"content-type": "application/yaml"},
+        query={"allow_removals": "true"},
+        iam=True,
+    )
+    assert response["statusCode"] == 422
+    assert "empty" in json_body(response)["error"]["fields"]["bundle"]
+    assert active_version(admin) == 1
+
+
+def test_a_long_list_of_removals_is_named_in_part_and_listed_in_full(aws, apply_bundle, admin):
+    bundle = capture_bundle()
+    extra = [
+        {"id": f"form-{number:02}", "fields": [{"name": "email", "type": "email", "required": True}]}
+        for number in range(12)
+    ]
+    bundle["forms"] = extra
+    apply_bundle(bundle)
+    response = put(admin, {"campaigns": bundle["campaigns"]})
+    error = json_body(response)["error"]
+    assert error["removals"] == {"forms": [form["id"] for form in extra]}
+    assert "12 forms (form-00, form-01, " in error["message"]
+    assert "form-09 and 2 more)" in error["message"]
 
 
 def test_removing_one_form_needs_confirmation_then_applies(aws, apply_bundle, capture, admin):
