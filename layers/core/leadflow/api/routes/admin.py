@@ -15,7 +15,7 @@ from leadflow.api.models import (
     ScoreLedgerView,
 )
 from leadflow.errors import UnsupportedMediaType, ValidationFailed
-from leadflow.services import contacts, definitions, simulation
+from leadflow.services import contacts, definitions
 
 router = Router()
 
@@ -78,6 +78,11 @@ def apply_definitions(
     except DefinitionsError as error:
         problems = {problem.path or "bundle": problem.message for problem in error.problems}
         raise ValidationFailed(f"the bundle has {len(error.problems)} problem(s)", problems) from None
+    report = None
+    if simulate:
+        from leadflow.services import simulation  # the replay and its domain: only simulations pay for them
+
+        report = simulation.simulate_scoring(result.bundle)
     return DefinitionsApplied(
         version=result.version,
         previous_version=result.previous_version,
@@ -85,7 +90,7 @@ def apply_definitions(
         applied_at=result.applied_at,
         diff=result.diff,
         removals=result.removals,
-        simulation=simulation.simulate_scoring(result.bundle) if simulate else None,
+        simulation=report,
     )
 
 
