@@ -6,7 +6,7 @@ stored bundle is read back as already validated (``load_stored``): a refresh nei
 the checks nor imports Jinja2, and a stricter check in a newer release never stops it loading.
 
 Every function imports this module but only the admin function applies, so what only applying
-needs (the parser, the bus) is imported inside ``apply``: cold starts stay lean.
+needs (the parser, the bus) is imported where it applies: cold starts stay lean.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.parameters.base import BaseProvider
 
 from leadflow import clock
 from leadflow.errors import Conflict
+from leadflow.ids import stable_id
 from leadflow.settings import get_settings
 from leadflow.store import campaigns as campaigns_store
 
@@ -140,7 +141,6 @@ def _announce(version: int, old: Bundle | None, new: Bundle, diff: dict[str, Any
     """Tells the stack what changed; housekeeping rebuilds the segments named here."""
     from leadflow.adapters import event_bus
     from leadflow.definitions import segments_to_rebuild
-    from leadflow.ids import stable_id
 
     detail = {
         "version": version,
