@@ -217,3 +217,23 @@ def test_a_stored_bundle_that_todays_checks_refuse_still_loads_and_serves(aws, a
     response = put(admin, capture_bundle())
     assert response["statusCode"] == 200, response["body"]
     assert json_body(response)["diff"]["email_templates"]["removed"] == ["broken"]
+
+
+def test_a_cache_refresh_runs_no_check_and_compiles_no_template(aws, apply_bundle, monkeypatch):
+    from leadflow.definitions import bundle as bundle_module
+    from leadflow.definitions import templates
+    from leadflow.services import definitions
+
+    bundle = capture_bundle()
+    bundle["email_templates"] = [{"id": "hi", "subject": "Hi {{ first_name }}", "html": "<p>Hi</p>"}]
+    apply_bundle(bundle)
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a stored bundle was checked again")
+
+    monkeypatch.setattr(templates, "check_template_syntax", must_not_run)
+    monkeypatch.setattr(bundle_module, "check_bundle", must_not_run)
+    definitions.forget_cached()
+    refreshed = definitions.active()
+    assert refreshed.version == 1
+    assert refreshed.bundle.template("hi") is not None
