@@ -20,12 +20,19 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 """The API refused the call, or the bundle is invalid."""
 EXIT_UNREADABLE = 2
+"""The file cannot be read (argparse uses 2 for a wrong command line too)."""
 EXIT_REMOVALS = 3
 """``apply`` was refused because the bundle removes live definitions and --allow-removals was not given."""
 
 
 def _content_type(path: Path) -> str:
     return "application/json" if path.suffix.lower() == ".json" else "application/yaml"
+
+
+def _base_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"must be an http(s) URL, got {value!r}")
+    return value
 
 
 def _client(args: argparse.Namespace) -> AdminClient:
@@ -168,7 +175,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def admin_options(command: argparse.ArgumentParser) -> None:
         command.add_argument(
-            "--url", default=os.environ.get("LEADFLOW_URL", DEFAULT_URL), help="API base URL"
+            "--url", default=os.environ.get("LEADFLOW_URL", DEFAULT_URL), type=_base_url, help="API base URL"
         )
         command.add_argument(
             "--token", default=os.environ.get("LEADFLOW_ADMIN_TOKEN"), help="admin bearer token (local stack)"
@@ -184,7 +191,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Validate and apply a bundle. A bundle that removes live campaigns, forms, lists, "
         "flows or sites is refused unless --allow-removals is given.",
         epilog=f"exit status: {EXIT_OK} applied (or previewed), {EXIT_FAILED} refused or invalid, "
-        f"{EXIT_UNREADABLE} file unreadable, {EXIT_REMOVALS} refused because it removes live definitions",
+        f"{EXIT_UNREADABLE} wrong usage or file unreadable, {EXIT_REMOVALS} refused because it removes live definitions",
     )
     apply.add_argument("file", type=Path)
     apply.add_argument("--dry-run", action="store_true", help="validate and show the diff; store nothing")

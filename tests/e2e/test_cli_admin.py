@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -106,3 +107,16 @@ def test_errors_are_printed_not_raised(leadflow_stack: LocalStack, tmp_path):
     code, _, err = run("validate", str(broken))
     assert code == 1
     assert "forms[0]" in err
+
+
+def test_an_unreachable_api_is_a_message_not_a_traceback(tmp_path):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, never listening: connections are refused
+        code, out, err = run("apply", str(DEMO), "--url", f"http://127.0.0.1:{port}")
+    assert code == 1
+    assert f"unreachable: cannot reach http://127.0.0.1:{port}" in err
+    assert "Traceback" not in err
+    code, out, _ = run("apply", str(DEMO), "--json", "--url", f"http://127.0.0.1:{port}")
+    assert code == 1
+    assert json.loads(out)["error"]["code"] == "unreachable"
