@@ -8,7 +8,7 @@ import pytest
 
 from leadflow.definitions import Bundle
 from leadflow.domain.emails import InvalidEmail, normalise_email
-from leadflow.domain.submissions import SubmissionInvalid, clean_submission
+from leadflow.domain.submissions import InvalidFieldsError, clean_submission
 from tests.support.bundles import capture_bundle
 
 FORM = Bundle.model_validate(capture_bundle()).form("webinar-signup")
@@ -21,7 +21,7 @@ def clean(fields: dict[str, Any], context: dict[str, Any] | None = None):
 
 
 def errors_of(fields: dict[str, Any]) -> dict[str, str]:
-    with pytest.raises(SubmissionInvalid) as caught:
+    with pytest.raises(InvalidFieldsError) as caught:
         clean(fields)
     return caught.value.errors
 

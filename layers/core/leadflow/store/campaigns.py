@@ -217,7 +217,10 @@ def list_membership_delete(list_id: str, contact_id: str) -> TransactItem:
 
 
 def membership_upsert(membership: Membership) -> TransactItem:
-    """Adds a membership unless one exists (an existing status is kept): never fails a transaction."""
+    """Adds a membership unless one exists (an existing status is kept): never fails a transaction.
+
+    ``responded`` (and ``responded_at``) come from the membership, so a status the campaign marks
+    ``responded: true`` is recorded as a response from the start."""
     key = {
         "pk": members_pk(membership.campaign_id, membership.contact_id),
         "sk": f"CONTACT#{membership.contact_id}",
@@ -230,7 +233,7 @@ def membership_upsert(membership: Membership) -> TransactItem:
         ":status": membership.status,
         ":source": membership.source,
         ":joined": membership.joined_at,
-        ":false": False,
+        ":responded": membership.responded,
     }
     sets = ", ".join(
         f"{name} = if_not_exists({name}, {value})"
@@ -242,9 +245,12 @@ def membership_upsert(membership: Membership) -> TransactItem:
             ("#status", ":status"),
             ("#source", ":source"),
             ("joined_at", ":joined"),
-            ("responded", ":false"),
+            ("responded", ":responded"),
         ]
     )
+    if membership.responded_at:
+        values[":responded_at"] = membership.responded_at
+        sets += ", responded_at = if_not_exists(responded_at, :responded_at)"
     return {
         "Update": {
             "TableName": _table(),
