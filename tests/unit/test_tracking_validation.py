@@ -439,6 +439,44 @@ def test_the_id_depends_on_site_identity_type_url_and_properties(changes):
     assert _id(event_id="e-1", **changes) != _id(event_id="e-1")
 
 
+def _tracked(events: list[dict[str, Any]], receipt: str, now: datetime = NOW) -> tracking.TrackedBatch:
+    batch = clean_batch({"write_key": "wk", "events": events}, now)
+    return tracking.activities_for("www", batch.events, receipt)
+
+
+def test_three_identical_events_without_id_or_time_are_three_activities():
+    # They used to derive one id: answered {"accepted": 3}, applied once
+    tracked = _tracked([event(), event(), event()], receipt="r1")
+    assert len({activity.activity_id for activity in tracked.activities}) == 3
+    assert tracked.duplicates == []
+
+
+def test_each_arrival_of_an_event_without_id_or_time_counts_again():
+    first, second = _tracked([event()], receipt="r1"), _tracked([event()], receipt="r2")
+    assert first.activities[0].activity_id != second.activities[0].activity_id
+
+
+def test_a_retried_batch_with_event_ids_gets_the_same_ids_later_and_under_a_new_receipt():
+    events = [event(event_id="e-1"), event(event_id="e-2", url="https://www.example.com/docs")]
+    first = _tracked(events, receipt="r1")
+    retry = _tracked(events, receipt="r2", now=NOW + timedelta(seconds=4))
+    assert [a.activity_id for a in first.activities] == [a.activity_id for a in retry.activities]
+    assert len(first.activities) == 2
+
+
+def test_a_repeated_event_id_in_one_batch_is_reported_as_a_duplicate_and_counted_once():
+    tracked = _tracked([event(event_id="e-1"), event(), event(event_id="e-1")], receipt="r1")
+    assert len(tracked.activities) == 2
+    assert [item.as_json() for item in tracked.duplicates] == [{"index": 2, "duplicate_of": 0}]
+
+
+def test_the_same_stated_time_and_content_twice_in_one_batch_is_one_event():
+    stated = "2026-11-24T11:59:00Z"
+    tracked = _tracked([event(occurred_at=stated), event(occurred_at=stated)], receipt="r1")
+    assert len(tracked.activities) == 1
+    assert tracked.duplicates[0].as_json() == {"index": 1, "duplicate_of": 0}
+
+
 # ---------------------------------------------------------------- email opens and clicks
 
 OPEN = TokenPayload(kind=Kind.OPEN, contact_id="c_1", message_id="m_1", issued_at=0, flow_id="f", step_id="s")
