@@ -21,3 +21,38 @@ def test_unreadable_bundles_are_422(admin, aws, body, content_type, message):
     )
     assert response["statusCode"] == 422, response["body"]
     assert message in json_body(response)["error"]["fields"]["bundle"]
+
+
+def _cursor(state: object) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not base64!",
+        _cursor([1]),
+        _cursor({"shard": 99}),
+        _cursor({"shard": 0, "key": {"pk": {"N": "1"}, "sk": {"S": "CONTACT#x"}}}),
+        _cursor({"shard": 0, "key": {"pk": {"S": "LIST#other-list#00"}, "sk": {"S": "CONTACT#x"}}}),
+        _cursor({"shard": 0, "key": {"pk": {"S": "LIST#hot-leads#00"}, "sk": {"S": "CONTACT#" + "x" * 500}}}),
+        _cursor({"shard": 0, "key": "[[[["}),
+    ],
+)
+def test_a_cursor_that_is_not_one_this_api_returned_is_422(admin, aws, apply_bundle, cursor):
+    # The client sends the cursor back: it became DynamoDB's ExclusiveStartKey as it was
+    from tests.support.bundles import scoring_bundle
+
+    apply_bundle(scoring_bundle())
+    response = admin(
+        "GET",
+        "/v1/admin/segments/hot-leads/members",
+        iam=True,
+        path_parameters={"list_id": "hot-leads"},
+        query={"cursor": cursor},
+    )
+    assert response["statusCode"] == 422, response["body"]
+    assert "cursor" in json_body(response)["error"]["fields"]

@@ -267,13 +267,7 @@ def list_members(list_id: str, *, cursor: str | None, limit: int) -> tuple[list[
     import base64
     import json
 
-    shard, start = 0, None
-    if cursor:
-        try:
-            state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-            shard, start = int(state["shard"]), state.get("key")
-        except (ValueError, KeyError, TypeError) as error:
-            raise ValueError("malformed cursor") from error
+    shard, start = _read_cursor(list_id, cursor) if cursor else (0, None)
     members: list[dict[str, Any]] = []
     while shard < LIST_SHARDS and len(members) < limit:
         kwargs: dict[str, Any] = {
@@ -293,3 +287,36 @@ def list_members(list_id: str, *, cursor: str | None, limit: int) -> tuple[list[
         return members, None
     token = base64.urlsafe_b64encode(json.dumps({"shard": shard, "key": start}).encode()).decode()
     return members, token
+
+
+def _read_cursor(list_id: str, cursor: str) -> tuple[int, dict[str, Any] | None]:
+    """The shard and start key a cursor names. The client sends it back, so it is checked to be a
+    key of this list's shard before it reaches DynamoDB: anything else is a ValueError (a 422)."""
+    import base64
+    import binascii
+    import json
+
+    try:
+        state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error, RecursionError) as error:
+        raise ValueError("malformed cursor") from error
+    shard = state.get("shard") if isinstance(state, dict) else None
+    if not isinstance(shard, int) or isinstance(shard, bool) or not 0 <= shard < LIST_SHARDS:
+        raise ValueError("malformed cursor")
+    key = state.get("key")
+    if key is None:
+        return shard, None
+    expected_pk = {"S": f"LIST#{list_id}#{shard:02d}"}
+    sk = key.get("sk") if isinstance(key, dict) else None
+    if (
+        not isinstance(key, dict)
+        or set(key) != {"pk", "sk"}
+        or key["pk"] != expected_pk
+        or not isinstance(sk, dict)
+        or set(sk) != {"S"}
+        or not isinstance(sk["S"], str)
+        or not sk["S"].startswith("CONTACT#")
+        or len(sk["S"]) > 128
+    ):
+        raise ValueError("malformed cursor")
+    return shard, key
