@@ -81,6 +81,8 @@ def number(value: int | float | Decimal, path: str = "") -> Decimal:
 
 
 def _unencodable(text: str) -> bool:
+    if text.isascii():
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -115,14 +117,14 @@ def storable(
 def _storable(
     value: Any, depth: int, max_depth: int, text_rule: TextRule | None, key_rule: TextRule | None, path: str
 ) -> Any:
-    if value is None or isinstance(value, bool | bytes | bytearray):
-        return value
     if isinstance(value, str):
         if _unencodable(value):
             raise UnstorableValueError(path, "text must not contain a lone surrogate")
         reason = text_rule(value) if text_rule else None
         if reason:
             raise UnstorableValueError(path, reason)
+        return value
+    if value is None or isinstance(value, bool | bytes | bytearray):
         return value
     if isinstance(value, int | float | Decimal):
         return number(value, path)
