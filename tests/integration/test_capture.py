@@ -374,3 +374,95 @@ def test_preflight_allows_the_forms_origins_only(capture, bundle_applied):
     assert allowed["headers"]["Access-Control-Allow-Origin"] == ORIGIN
     assert "POST" in allowed["headers"]["Access-Control-Allow-Methods"]
     assert preflight("https://evil.example")["statusCode"] == 403
+
+
+# ---------------------------------------------------------------- hostile input: a 4xx, never a 500
+
+
+def _nested_json(depth: int) -> str:
+    return '{"fields": ' + '{"a": ' * depth + "1" + "}" * depth + "}"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{"fields": ' + "[" * 20_000 + "]" * 20_000 + "}", "nested more than 64 levels"),
+        (_nested_json(300), "nested more than 64 levels"),
+        ('{"fields": {"email": "a@example.com", "seats": ' + "9" * 5000 + "}}", "more than 1000 digits"),
+        ('{"fields": {"email": "a@example.com", "seats": NaN}}', "NaN is not a JSON number"),
+        ('{"fields": {"email": "a@example.com", "seats": -Infinity}}', "-Infinity is not a JSON number"),
+        ('{"fields": {"email": "a@example.com", "seats": 1e999}}', "out of range"),
+    ],
+)
+def test_unreadable_json_is_422_not_500(capture, aws, bundle_applied, body, message):
+    response = post_json(capture, body)
+    assert response["statusCode"] == 422, response["body"]
+    assert message in json_body(response)["error"]["fields"]["body"]
+    assert contact_items(aws) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({**GOOD, "seats": "1e300"}, "seats", "number too large"),
+        ({**GOOD, "seats": 1e-300}, "seats", "number too small"),
+        ({**GOOD, "first_name": "Ann\u0000"}, "first_name", "NUL character"),
+        ({**GOOD, "company": "Acme\u202e"}, "company", "bidirectional control character (U+202E)"),
+        ({**GOOD, "notes": "a\ud800"}, "notes", "lone surrogate"),
+    ],
+)
+def test_values_the_store_or_the_text_rule_refuse_are_422(
+    capture, aws, bundle_applied, fields, field, message
+):
+    response = post_json(capture, {"fields": fields})
+    assert response["statusCode"] == 422, response["body"]
+    assert message in json_body(response)["error"]["fields"][field]
+    assert contact_items(aws) == []
+
+
+def test_a_long_visitor_id_in_the_context_is_422_before_it_reaches_a_key(capture, aws, bundle_applied):
+    # the processor keys a visitor's history by it (ANON#<id>): 2,048 characters would fail there
+    response = post_json(capture, {"fields": GOOD, "context": {"anonymous_id": "\u00e9" * 2048}})
+    assert response["statusCode"] == 422, response["body"]
+    assert "1 to 128 letters" in json_body(response)["error"]["fields"]["context.anonymous_id"]
+
+
+def test_an_idempotency_key_of_3000_characters_is_422_not_500(capture, aws, bundle_applied):
+    response = post_json(capture, {"fields": GOOD}, headers={"idempotency-key": "k" * 3000})
+    assert response["statusCode"] == 422, response["body"]
+    assert "1 to 255 characters" in json_body(response)["error"]["fields"]["Idempotency-Key"]
+    assert contact_items(aws) == []
+
+
+@pytest.mark.parametrize("where", ["header", "field"])
+def test_the_longest_key_in_the_widest_characters_still_replays(capture, aws, bundle_applied, where):
+    # 255 four-byte characters: 1,020 bytes, which the stored key would have carried verbatim
+    key = "\U0001f600" * 255
+    payload: dict[str, Any] = {"fields": GOOD}
+    headers: dict[str, str] = {}
+    if where == "header":
+        headers["idempotency-key"] = key
+    else:
+        payload["submission_id"] = key
+    first, second = post_json(capture, payload, headers=headers), post_json(capture, payload, headers=headers)
+    assert first["statusCode"] == second["statusCode"] == 202, first["body"]
+    assert json_body(first) == json_body(second)
+    [claim] = of_kind(contact_items(aws), "REPLY")
+    assert len(claim["pk"].encode()) < 100
+
+
+def test_a_nested_multipart_part_is_422_not_kept_as_an_empty_value(capture, aws, bundle_applied):
+    response = capture(
+        "POST",
+        PATH,
+        body=b'--b\r\nContent-Disposition: form-data; name="email"\r\n\r\nann@example.com\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="consent"\r\n\r\non\r\n'
+        b'--b\r\nContent-Type: multipart/mixed; boundary="in"\r\n'
+        b'Content-Disposition: form-data; name="notes"\r\n\r\n--in\r\n\r\nx\r\n--in--\r\n--b--\r\n',
+        headers={"content-type": "multipart/form-data; boundary=b"},
+        route_key=ROUTE,
+        path_parameters={"form_id": "webinar-signup"},
+    )
+    assert response["statusCode"] == 422, response["body"]
+    assert "nested multipart" in json_body(response)["error"]["fields"]["notes"]
+    assert contact_items(aws) == []

@@ -376,6 +376,101 @@ def test_100_events_go_in_batches_of_ten(track, aws, site):
     assert len({message["activity_id"] for message in queued(aws)}) == 100
 
 
+# ---------------------------------------------------------------- accepted means kept (issue 11)
+
+
+def test_three_identical_events_without_id_or_time_are_three_activities(track, aws, site):
+    # They were answered {"accepted": 3} and derived one activity id: two were silently dropped
+    reply = json_body(post_events(track, {"write_key": WRITE_KEY, "events": [page_view()] * 3}))
+    assert reply == {"accepted": 3, "rejected": []}
+    assert len({message["activity_id"] for message in queued(aws)}) == 3
+
+
+def test_a_repeated_event_id_in_one_batch_is_reported_as_a_duplicate(track, aws, site):
+    events = [page_view(event_id="ev-1"), page_view(event_id="ev-2"), page_view(event_id="ev-1")]
+    reply = json_body(post_events(track, {"write_key": WRITE_KEY, "events": events}))
+    assert reply == {"accepted": 2, "rejected": [], "duplicates": [{"index": 2, "duplicate_of": 0}]}
+    assert len(queued(aws)) == 2
+
+
+def _deep(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+HOSTILE_BUT_JUDGED = [
+    (page_view(properties={"n": 1e300}), "properties.n: number too large"),
+    (page_view(properties={"n": 1e-300}), "properties.n: number too small"),
+    (page_view(properties={"n": 10**40 + 7}), "properties.n: more than 38 significant digits"),
+    (page_view(properties=_deep(40)), "nested more than 16 levels deep"),
+    (page_view(properties={"": "x"}), "properties: a key must be non-empty text"),
+    (page_view(properties={"k": "\u0000"}), "properties.k: must not contain a NUL character"),
+    (page_view(title="Pricing\u202e"), "title: must not contain a bidirectional control character"),
+    (page_view(occurred_at="0001-01-01T00:00:00+01:00"), "occurred_at: expected an ISO 8601 timestamp"),
+    (page_view(occurred_at="9999-12-31T23:59:59-01:00"), "occurred_at: expected an ISO 8601 timestamp"),
+]
+
+
+def test_events_the_store_cannot_keep_are_rejected_one_by_one(track, aws, site):
+    # Each was answered 202, then failed five times and ended in the dead-letter queue (or, for
+    # the times, failed the whole batch with a 500)
+    events = [raw for raw, _ in HOSTILE_BUT_JUDGED] + [page_view(event_id="good")]
+    response = post_events(track, {"write_key": WRITE_KEY, "events": events})
+    assert response["statusCode"] == 202, response["body"]
+    reply = json_body(response)
+    assert reply["accepted"] == 1
+    assert [item["index"] for item in reply["rejected"]] == list(range(len(HOSTILE_BUT_JUDGED)))
+    for item, (_, reason) in zip(reply["rejected"], HOSTILE_BUT_JUDGED, strict=True):
+        assert reason in item["error"]
+    [message] = queued(aws)
+    assert message["properties"]["event_id"] == "good"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{"write_key": "x", "events": ' + "[" * 20_000 + "]" * 20_000 + "}", "nested more than 64 levels"),
+        (json.dumps({"write_key": WRITE_KEY, "events": [page_view(properties=_deep(300))]}), "nested more"),
+        ('{"write_key": "x", "events": [{"n": ' + "1" * 5000 + "}]}", "more than 1000 digits"),
+        ('{"write_key": "x", "events": [{"properties": {"n": NaN}}]}', "NaN is not a JSON number"),
+        ('{"write_key": "x", "events": [{"properties": {"n": Infinity}}]}', "Infinity is not a JSON number"),
+    ],
+)
+def test_bodies_no_parser_can_read_are_422_not_500(track, aws, site, body, message):
+    response = post_events(track, body)
+    assert response["statusCode"] == 422, response["body"]
+    assert message in json_body(response)["error"]["fields"]["body"]
+    assert queued(aws) == []
+
+
+def test_an_event_id_retried_later_is_applied_once(track, aws, apply_bundle, capture, fixed_clock):
+    # The server stamps an event without occurred_at with its own clock, so a retry seconds later
+    # arrives with a new time; the activity id is the same, and the contact gets it once.
+    from tests.support import queues
+    from tests.support.bundles import capture_bundle
+    from tests.support.forms import submitted_contact
+
+    apply_bundle({**capture_bundle(), **site_bundle()})
+    contact_id = submitted_contact(capture, {"email": "ann@example.com", "consent": True})
+    batch = {"write_key": WRITE_KEY, "events": [page_view(email="ann@example.com", event_id="ev-once")]}
+    assert json_body(post_events(track, batch))["accepted"] == 1
+    fixed_clock.advance(timedelta(seconds=4))
+    assert json_body(post_events(track, batch))["accepted"] == 1
+    process = functions.load("process").lambda_handler
+    queues.drain(process, aws.queues["ActivityQueue"])
+    table = boto3.resource("dynamodb").Table(aws.tables["ContactsTable"])
+    items = table.query(
+        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"CONTACT#{contact_id}"}
+    )["Items"]
+    views = [item for item in items if item["sk"].startswith("ACT#") and item["type"] == "page_view"]
+    assert len(views) == 1
+    assert [item["sk"] for item in items if item["sk"].startswith("APPLIED#")].count(
+        f"APPLIED#{views[0]['activity_id']}"
+    ) == 1
+
+
 # ---------------------------------------------------------------- GET /v1/leadflow.js
 
 

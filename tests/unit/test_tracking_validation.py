@@ -144,7 +144,110 @@ def test_properties_must_be_an_object(value):
 
 
 def test_non_finite_numbers_are_refused():
-    assert "properties: numbers must be finite" in rejected(event(properties={"n": float("nan")}))
+    assert "properties.n: numbers must be finite" in rejected(event(properties={"n": float("nan")}))
+    assert "properties.a[1]: numbers must be finite" in rejected(event(properties={"a": [1, float("inf")]}))
+
+
+# ---------------------------------------------------------------- what the store can keep
+# Each of these was answered 202 and then failed five times on its way to a dead-letter queue.
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (1e300, "number too large"),
+        (-1e300, "number too large"),
+        (1e126, "number too large"),
+        (1e-300, "number too small"),
+        (1e-131, "number too small"),
+        (10**40 + 1, "more than 38 significant digits"),
+        (int("1234567890" * 4), "more than 38 significant digits"),
+        (10**400, "number too large"),
+    ],
+)
+def test_numbers_dynamodb_cannot_hold_are_refused(value, reason):
+    assert f"properties.n: {reason}" in rejected(event(properties={"n": value}))
+
+
+@pytest.mark.parametrize(
+    "value", [0, -0.0, 1e125, 9.999e125, 1e-130, 10**39, 12345678901234567890123456789012345678, 0.1]
+)
+def test_numbers_at_dynamodbs_limits_are_kept(value):
+    assert clean_event(event(properties={"n": value}), NOW).properties == {"n": value}
+
+
+def nested(depth: int) -> dict[str, Any]:
+    """``properties`` nested ``depth`` levels, the properties object itself being level 1."""
+    value: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+def test_properties_nest_at_most_16_levels():
+    assert clean_event(event(properties=nested(tracking.MAX_PROPERTY_DEPTH)), NOW)
+    assert "nested more than 16 levels deep" in rejected(event(properties=nested(17)))
+    assert "nested more than 16 levels deep" in rejected(event(properties=nested(33)))
+
+
+def test_properties_nested_300_deep_are_refused_not_crashed():
+    assert "nested more than 16 levels deep" in rejected(event(properties=nested(300)))
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    assert "nested more than 16 levels deep" in rejected(event(properties={"x": deep}))
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        ({"": 1}, "properties: a key must be non-empty text"),
+        ({"a": {"": 1}}, "properties.a: a key must be non-empty text"),
+        ({"x" * 256: 1}, "at most 255 characters"),
+        ({"a\x00b": 1}, "must not contain a NUL character"),
+        ({"a\u202eb": 1}, "must not contain a bidirectional control character (U+202E)"),
+        ({"ok": "text\ud800"}, "properties.ok: text must not contain a lone surrogate"),
+        ({"ok": ["x", "a\x07"]}, "properties.ok[1]: must not contain a control character (U+0007)"),
+        ({"ok": {"deeper": "\u2066isolate"}}, "properties.ok.deeper: must not contain a bidirectional"),
+    ],
+)
+def test_property_names_and_nested_strings_follow_the_text_rule(properties, message):
+    assert message in rejected(event(properties=properties))
+
+
+def test_free_form_properties_may_hold_line_breaks_and_tabs():
+    properties = {"note": "line one\nline two\tend", "rtl": "\u05e9\u05dc\u05d5\u05dd\u200f"}
+    assert clean_event(event(properties=properties), NOW).properties == properties
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("title", "Pricing\x00"),
+        ("title", "Pricing \u202egnp.exe"),
+        ("referrer", "https://a.example/\x1b[2J"),
+        ("url", "https://www.example.com/\u2067x"),
+        ("title", "two\nlines"),
+        ("email", "ann\u202e@example.com"),
+    ],
+)
+def test_page_fields_follow_the_text_rule(name, value):
+    assert f"{name}: must not contain" in rejected(event(**{name: value}))
+
+
+@pytest.mark.parametrize("name", ["anonymous_id", "event_id"])
+def test_identifiers_refuse_a_trailing_line_break(name):
+    # "$" in a regex matches before a final newline: the id rule must hold for the whole value
+    assert f"{name}: 1 to 128 letters" in rejected(event(**{name: "abc\n"}))
+
+
+@pytest.mark.parametrize("stated", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_time_outside_the_calendar_in_utc_is_refused_not_crashed(stated):
+    # astimezone(UTC) raised OverflowError, which failed the whole batch with a 500
+    assert "occurred_at: expected an ISO 8601 timestamp" in rejected(event(occurred_at=stated))
+    batch = clean_batch({"write_key": "wk", "events": [event(occurred_at=stated), event()]}, NOW)
+    assert len(batch.events) == 1
+    assert batch.rejected[0].index == 0
 
 
 @pytest.mark.parametrize("name", ["email", "url", "site_id", "event_id"])
@@ -334,6 +437,44 @@ def test_without_event_id_or_time_each_arrival_is_its_own_activity():
 )
 def test_the_id_depends_on_site_identity_type_url_and_properties(changes):
     assert _id(event_id="e-1", **changes) != _id(event_id="e-1")
+
+
+def _tracked(events: list[dict[str, Any]], receipt: str, now: datetime = NOW) -> tracking.TrackedBatch:
+    batch = clean_batch({"write_key": "wk", "events": events}, now)
+    return tracking.activities_for("www", batch.events, receipt)
+
+
+def test_three_identical_events_without_id_or_time_are_three_activities():
+    # They used to derive one id: answered {"accepted": 3}, applied once
+    tracked = _tracked([event(), event(), event()], receipt="r1")
+    assert len({activity.activity_id for activity in tracked.activities}) == 3
+    assert tracked.duplicates == []
+
+
+def test_each_arrival_of_an_event_without_id_or_time_counts_again():
+    first, second = _tracked([event()], receipt="r1"), _tracked([event()], receipt="r2")
+    assert first.activities[0].activity_id != second.activities[0].activity_id
+
+
+def test_a_retried_batch_with_event_ids_gets_the_same_ids_later_and_under_a_new_receipt():
+    events = [event(event_id="e-1"), event(event_id="e-2", url="https://www.example.com/docs")]
+    first = _tracked(events, receipt="r1")
+    retry = _tracked(events, receipt="r2", now=NOW + timedelta(seconds=4))
+    assert [a.activity_id for a in first.activities] == [a.activity_id for a in retry.activities]
+    assert len(first.activities) == 2
+
+
+def test_a_repeated_event_id_in_one_batch_is_reported_as_a_duplicate_and_counted_once():
+    tracked = _tracked([event(event_id="e-1"), event(), event(event_id="e-1")], receipt="r1")
+    assert len(tracked.activities) == 2
+    assert [item.as_json() for item in tracked.duplicates] == [{"index": 2, "duplicate_of": 0}]
+
+
+def test_the_same_stated_time_and_content_twice_in_one_batch_is_one_event():
+    stated = "2026-11-24T11:59:00Z"
+    tracked = _tracked([event(occurred_at=stated), event(occurred_at=stated)], receipt="r1")
+    assert len(tracked.activities) == 1
+    assert tracked.duplicates[0].as_json() == {"index": 1, "duplicate_of": 0}
 
 
 # ---------------------------------------------------------------- email opens and clicks

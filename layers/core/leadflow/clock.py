@@ -79,7 +79,13 @@ def iso(moment: datetime) -> str:
 
 
 def parse_iso(text: str) -> datetime:
+    """An ISO 8601 time as aware UTC (no zone means UTC). Raises ValueError for anything else,
+    including a time whose UTC equivalent falls outside years 1 to 9999 (``0001-01-01T00:00+01:00``),
+    which Python reports as an OverflowError."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from None

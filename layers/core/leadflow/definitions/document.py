@@ -22,6 +22,8 @@ _FLOAT = re.compile(
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
 
+_TOO_DEEP = "the document is nested too deeply to read"
+
 
 @cache
 def _loader() -> type:
@@ -69,6 +71,8 @@ def _yaml(text: str) -> Any:
         raise DefinitionsError([Problem("", f"YAML syntax error at {where}{what}")]) from None
     except yaml.YAMLError as error:
         raise DefinitionsError([Problem("", f"YAML syntax error: {error}")]) from None
+    except RecursionError:
+        raise DefinitionsError([Problem("", _TOO_DEEP)]) from None
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -89,6 +93,8 @@ def _json(text: str) -> Any:
         ) from None
     except ValueError as error:
         raise DefinitionsError([Problem("", f"JSON error: {error}")]) from None
+    except RecursionError:
+        raise DefinitionsError([Problem("", _TOO_DEEP)]) from None
 
 
 def read_document(data: str | bytes | dict[str, Any], content_type: str | None = None) -> dict[str, Any]:

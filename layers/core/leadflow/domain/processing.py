@@ -54,6 +54,7 @@ class CrmMembershipChange:
     campaign_id: str
     status: str
     source: str
+    responded: bool = False  # the status is one the campaign marks ``responded: true``
 
 
 @dataclass(slots=True)
@@ -158,7 +159,11 @@ def _run_action(bundle: Bundle, outcome: Outcome, action: Action, *, source: str
         status = membership.status or (default.name if default else None)
         if campaign is not None and status and membership.campaign not in after.crm_statuses:
             after.crm_statuses[membership.campaign] = status
-            outcome.crm_memberships.append(CrmMembershipChange(membership.campaign, status, source))
+            named = campaign.status_named(status)
+            responded = bool(named and named.responded)
+            outcome.crm_memberships.append(
+                CrmMembershipChange(membership.campaign, status, source, responded)
+            )
 
 
 def _qualify(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:

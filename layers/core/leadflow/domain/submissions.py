@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from leadflow.domain import storable, text
 from leadflow.domain.contacts import Attribution
 from leadflow.domain.emails import EmailAddress, InvalidEmail, normalise_email
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 CONTEXT_FIELDS = frozenset(Attribution.model_fields)
 #: The client's own id for a submission, an alternative to the Idempotency-Key header.
 SUBMISSION_ID_FIELD = "submission_id"
+#: The longest submission_id or Idempotency-Key accepted (as Stripe's idempotency keys).
+MAX_SUBMISSION_ID = 255
 
 _DEFAULT_MAX_LENGTH = {
     "text": 255,
@@ -49,7 +52,9 @@ class CleanSubmission:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-class SubmissionInvalid(ValueError):
+class InvalidFieldsError(ValueError):
+    """The submitted values that fail their form, by field name (pure; the service maps it to a 422)."""
+
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(f"{len(errors)} invalid fields")
         self.errors = errors
@@ -84,11 +89,13 @@ def _as_bool(value: RawValue) -> bool:
     raise ValueError("expected a yes/no value")
 
 
-def _check_length(text: str, spec: FormField) -> str:
+def _check_text(value: str, spec: FormField) -> str:
     limit = spec.max_length or _DEFAULT_MAX_LENGTH.get(str(spec.type), 255)
-    if len(text) > limit:
+    if len(value) > limit:
         raise ValueError(f"at most {limit} characters")
-    return text
+    if problem := text.problem(value, multiline=str(spec.type) == "textarea"):
+        raise ValueError(problem)
+    return value
 
 
 def _clean_value(spec: FormField, raw: RawValue) -> Any:
@@ -97,31 +104,36 @@ def _clean_value(spec: FormField, raw: RawValue) -> Any:
     value = _single(raw)
     if kind in ("checkbox", "consent"):
         return _as_bool(value)
-    text = _as_text(value)
+    cleaned = _as_text(value)
     if kind in ("text", "textarea", "hidden", "email"):
-        return _check_length(text, spec)
+        return _check_text(cleaned, spec)
     if kind == "select":
-        if text not in (spec.options or []):
+        if cleaned not in (spec.options or []):
             raise ValueError(f"must be one of: {', '.join(spec.options or [])}")
-        return text
+        return cleaned
     if kind == "number":
-        return _clean_number(text, spec)
+        return _clean_number(cleaned, spec)
     if kind == "phone":
-        _check_length(text, spec)
-        if not _PHONE.match(text) or sum(ch.isdigit() for ch in text) < 6:
+        _check_text(cleaned, spec)
+        if not _PHONE.fullmatch(cleaned) or sum(ch.isdigit() for ch in cleaned) < 6:
             raise ValueError("not a valid phone number")
-        return text
+        return cleaned
     if kind == "date":
         try:
-            return date.fromisoformat(text).isoformat()
+            return date.fromisoformat(cleaned).isoformat()
         except ValueError:
             raise ValueError("expected a date as YYYY-MM-DD") from None
     raise ValueError(f"unsupported field type {kind}")
 
 
-def _clean_number(text: str, spec: FormField) -> int | float:
+#: Integral numbers up to this magnitude are kept as integers; beyond it a float is no longer exact,
+#: and ``int(1e100)`` would be a 101-digit integer that no store can hold.
+_EXACT_INTEGER = 2**53
+
+
+def _clean_number(value: str, spec: FormField) -> int | float:
     try:
-        number = float(text)
+        number = float(value)
     except ValueError:
         raise ValueError("expected a number") from None
     if number != number or number in (float("inf"), float("-inf")):
@@ -131,13 +143,17 @@ def _clean_number(text: str, spec: FormField) -> int | float:
         raise ValueError(f"at least {minimum}")
     if maximum is not None and number > maximum:
         raise ValueError(f"at most {maximum}")
-    return int(number) if number.is_integer() else number
+    try:
+        storable.number(number)
+    except storable.UnstorableValueError as unstorable:
+        raise ValueError(unstorable.reason) from None
+    return int(number) if number.is_integer() and abs(number) < _EXACT_INTEGER else number
 
 
 def clean_submission(
     form: Form, raw_fields: dict[str, RawValue], raw_context: dict[str, Any]
 ) -> CleanSubmission:
-    """Validates every field at once; raises :class:`SubmissionInvalid` listing each bad field.
+    """Validates every field at once; raises :class:`InvalidFieldsError` listing each bad field.
 
     ``raw_context`` is the JSON ``context`` object; a native post's reserved fields
     (``utm_*``, ``page_url``, ``referrer``, ``anonymous_id``) are taken from ``raw_fields``.
@@ -177,7 +193,7 @@ def clean_submission(
     email: EmailAddress | None = None
     if "email" in values:
         try:
-            email = normalise_email(values.pop("email"))
+            email = normalise_email(values.pop("email"))  # its text was checked with the field
         except InvalidEmail as error:
             errors["email"] = str(error)
 
@@ -185,7 +201,7 @@ def clean_submission(
     submission_id = _clean_submission_id(raw_fields.get(SUBMISSION_ID_FIELD), errors)
 
     if errors:
-        raise SubmissionInvalid(errors)
+        raise InvalidFieldsError(errors)
     assert email is not None  # the form model guarantees a required email field
 
     consent_specs = [spec for spec in form.fields if str(spec.type) == "consent"]
@@ -213,14 +229,19 @@ def _clean_context(raw: dict[str, Any], errors: dict[str, str]) -> Attribution:
     cleaned: dict[str, str] = {}
     for name, value in raw.items():
         try:
-            text = _as_text(_single(value))
+            value_text = _as_text(_single(value))
         except ValueError as error:
             errors[f"context.{name}"] = str(error)
             continue
-        if len(text) > _CONTEXT_MAX_LENGTH:
+        if len(value_text) > _CONTEXT_MAX_LENGTH:
             errors[f"context.{name}"] = f"at most {_CONTEXT_MAX_LENGTH} characters"
-        elif text:
-            cleaned[name] = text
+        elif problem := text.problem(value_text):
+            errors[f"context.{name}"] = problem
+        elif name == "anonymous_id" and value_text and not text.is_identifier(value_text):
+            # the processor keys the visitor's history by it, exactly as tracking does
+            errors[f"context.{name}"] = text.IDENTIFIER_RULE
+        elif value_text:
+            cleaned[name] = value_text
     return Attribution(**cleaned)
 
 
@@ -228,11 +249,30 @@ def _clean_submission_id(raw: RawValue, errors: dict[str, str]) -> str | None:
     if _is_blank(raw):
         return None
     try:
-        text = _as_text(_single(raw))
+        value = _as_text(_single(raw))
     except ValueError as error:
         errors[SUBMISSION_ID_FIELD] = str(error)
         return None
-    if not 1 <= len(text) <= 255:
-        errors[SUBMISSION_ID_FIELD] = "1 to 255 characters"
+    if not 1 <= len(value) <= MAX_SUBMISSION_ID:
+        errors[SUBMISSION_ID_FIELD] = f"1 to {MAX_SUBMISSION_ID} characters"
         return None
-    return text
+    if problem := text.problem(value):
+        errors[SUBMISSION_ID_FIELD] = problem
+        return None
+    return value
+
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+
+
+def clean_idempotency_key(raw: str | None) -> str | None:
+    """The client's Idempotency-Key header, held to the submission_id rule (1 to 255 characters, the
+    text rule); raises :class:`InvalidFieldsError` under the header's name."""
+    if raw is None or not raw.strip():
+        return None
+    value = raw.strip()
+    if len(value) > MAX_SUBMISSION_ID:
+        raise InvalidFieldsError({IDEMPOTENCY_KEY_HEADER: f"1 to {MAX_SUBMISSION_ID} characters"})
+    if problem := text.problem(value):
+        raise InvalidFieldsError({IDEMPOTENCY_KEY_HEADER: problem})
+    return value

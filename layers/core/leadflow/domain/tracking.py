@@ -7,13 +7,13 @@ in a batch of fifty never costs the other forty-nine.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from leadflow import clock
+from leadflow.domain import storable, text
 from leadflow.domain.activities import Activity
 from leadflow.domain.contacts import Attribution
 from leadflow.domain.emails import EmailAddress, InvalidEmail, normalise_email
@@ -35,13 +35,17 @@ _EVENT_KEYS = frozenset(
 _RESERVED_PROPERTIES = frozenset({"email", "url", "title", "referrer", "site_id", "event_id"})
 _TEXT_LIMITS = {"url": 2048, "referrer": 2048, "title": 1024}
 _PROPERTY_TEXT_LIMIT = 255
-_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_ID_RULE = "1 to 128 letters, digits, dots, colons, dashes or underscores"
+#: How deep ``properties`` may nest (the object itself is level 1). The activity item keeps them
+#: one level down (item -> ``properties``), DynamoDB stops at 32 levels, and a record that embeds an
+#: activity (a CRM sync payload, an event) wraps it again: half of DynamoDB's bound leaves room for that.
+MAX_PROPERTY_DEPTH = 16
+MAX_PROPERTY_NAME = 255
 
 
 @dataclass(frozen=True, slots=True)
 class TrackingEvent:
-    """One valid event. ``timestamped`` says whether the client stated ``occurred_at`` (else it is now)."""
+    """One valid event. ``timestamped`` says whether the client stated ``occurred_at`` (else it is now);
+    ``index`` is its position in the batch, which tells apart events that carry no id and no time."""
 
     type: str
     occurred_at: datetime
@@ -53,6 +57,7 @@ class TrackingEvent:
     referrer: str | None = None
     event_id: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +69,29 @@ class Rejection:
         return {"index": self.index, "error": self.error}
 
 
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """An accepted event that is the same event as an earlier one of its batch: counted once."""
+
+    index: int
+    duplicate_of: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "duplicate_of": self.duplicate_of}
+
+
 @dataclass(slots=True)
 class CleanBatch:
     events: list[TrackingEvent]
     rejected: list[Rejection]
+
+
+@dataclass(slots=True)
+class TrackedBatch:
+    """What a batch becomes: one activity per distinct event, and the events that repeated another."""
+
+    activities: list[Activity]
+    duplicates: list[Duplicate]
 
 
 class InvalidBatchError(ValueError):
@@ -108,13 +132,13 @@ def clean_batch(document: dict[str, Any], now: datetime) -> CleanBatch:
     rejected: list[Rejection] = []
     for index, raw in enumerate(raw_events):
         try:
-            events.append(clean_event(raw, now))
+            events.append(clean_event(raw, now, index=index))
         except InvalidEventError as invalid:
             rejected.append(Rejection(index, str(invalid)))
     return CleanBatch(events, rejected)
 
 
-def clean_event(raw: Any, now: datetime) -> TrackingEvent:
+def clean_event(raw: Any, now: datetime, *, index: int = 0) -> TrackingEvent:
     """One event, validated field by field; raises :class:`InvalidEventError` listing every problem."""
     if not isinstance(raw, dict):
         raise InvalidEventError({"event": "expected an object"})
@@ -149,6 +173,7 @@ def clean_event(raw: Any, now: datetime) -> TrackingEvent:
         referrer=texts["referrer"],
         event_id=event_id,
         properties=properties,
+        index=index,
     )
 
 
@@ -160,8 +185,8 @@ def _identifier(raw: dict[str, Any], name: str, errors: dict[str, str]) -> str |
     value = raw.get(name)
     if _blank(value):
         return None
-    if not isinstance(value, str) or not _ID.match(value):
-        errors[name] = _ID_RULE
+    if not text.is_identifier(value):
+        errors[name] = text.IDENTIFIER_RULE
         return None
     return value
 
@@ -172,6 +197,9 @@ def _email(raw: dict[str, Any], errors: dict[str, str]) -> EmailAddress | None:
         return None
     if not isinstance(value, str):
         errors["email"] = "expected text"
+        return None
+    if problem := text.problem(value):
+        errors["email"] = problem
         return None
     try:
         return normalise_email(value)
@@ -187,12 +215,15 @@ def _text(raw: dict[str, Any], name: str, errors: dict[str, str]) -> str | None:
     if not isinstance(value, str):
         errors[name] = "expected text"
         return None
-    text = value.strip()
+    cleaned = value.strip()
     limit = _TEXT_LIMITS[name]
-    if len(text) > limit:
+    if len(cleaned) > limit:
         errors[name] = f"at most {limit} characters"
         return None
-    return text
+    if problem := text.problem(cleaned):
+        errors[name] = problem
+        return None
+    return cleaned
 
 
 def _is_web_url(url: str) -> bool:
@@ -231,10 +262,16 @@ def _properties(raw: dict[str, Any], kind: Any, errors: dict[str, str]) -> dict[
         errors["properties"] = "expected an object"
         return {}
     try:
-        document = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except ValueError:
-        errors["properties"] = "numbers must be finite"
+        storable.storable(
+            value,
+            max_depth=MAX_PROPERTY_DEPTH,
+            text_rule=_property_text_problem,
+            key_rule=_property_name_problem,
+        )
+    except storable.UnstorableValueError as unstorable:
+        errors[f"properties.{unstorable.path}" if unstorable.path else "properties"] = unstorable.reason
         return {}
+    document = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     size = len(document.encode("utf-8"))
     if size > MAX_PROPERTIES_BYTES:
         errors["properties"] = f"at most {MAX_PROPERTIES_BYTES // 1024} KiB as JSON, got {size} bytes"
@@ -255,19 +292,39 @@ def _properties(raw: dict[str, Any], kind: Any, errors: dict[str, str]) -> dict[
     return value
 
 
+def _property_text_problem(value: str) -> str | None:
+    return text.problem(value, multiline=True)
+
+
+def _property_name_problem(name: str) -> str | None:
+    if len(name) > MAX_PROPERTY_NAME:
+        return f"at most {MAX_PROPERTY_NAME} characters"
+    return text.problem(name)
+
+
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def activity_id(site_id: str, event: TrackingEvent) -> str:
+def activity_id(site_id: str, event: TrackingEvent, receipt: str = "") -> str:
     """The same event sent twice gets the same id, so the processor applies it once.
 
     The time takes part only when it says something: a client-stated ``occurred_at``, or, for
-    an event with neither timestamp nor ``event_id``, the arrival time (such events cannot be
-    told apart from a genuine repeat, so each arrival counts). With an ``event_id`` and no
-    timestamp, a retry made later still gets the first attempt's id.
+    an event with neither timestamp nor ``event_id``, its arrival: the time, the batch's
+    ``receipt`` (unique per request) and its position in the batch. Such an event cannot be told
+    apart from a genuine repeat, so each one received counts, three identical ones in one batch
+    too. With an ``event_id`` and no timestamp, a retry made later still gets the first attempt's id.
     """
-    moment = clock.iso(event.occurred_at) if event.timestamped or not event.event_id else ""
+    if event.timestamped:
+        moment = clock.iso(event.occurred_at)
+    elif event.event_id:
+        moment = ""
+    else:
+        moment = (
+            f"{clock.iso(event.occurred_at)}#{receipt}#{event.index}"
+            if receipt
+            else clock.iso(event.occurred_at)
+        )
     return stable_id(
         "act",
         site_id,
@@ -293,7 +350,23 @@ def attribution(url: str | None, referrer: str | None, anonymous_id: str | None)
     return Attribution(page_url=url, referrer=referrer, anonymous_id=anonymous_id, **utm)
 
 
-def activity_for(site_id: str, event: TrackingEvent) -> Activity:
+def activities_for(site_id: str, events: list[TrackingEvent], receipt: str) -> TrackedBatch:
+    """One activity per distinct event of a batch. An event whose id repeats an earlier one's
+    (the same ``event_id``, or the same stated time and content) is reported, not counted again."""
+    seen: dict[str, int] = {}
+    activities: list[Activity] = []
+    duplicates: list[Duplicate] = []
+    for event in events:
+        activity = activity_for(site_id, event, receipt)
+        first = seen.setdefault(activity.activity_id, event.index)
+        if first != event.index:
+            duplicates.append(Duplicate(event.index, first))
+            continue
+        activities.append(activity)
+    return TrackedBatch(activities, duplicates)
+
+
+def activity_for(site_id: str, event: TrackingEvent, receipt: str = "") -> Activity:
     """The activity the processor receives; identity is resolved there (anonymous id or email -> contact)."""
     page = {"url": event.url, "title": event.title, "referrer": event.referrer}
     properties: dict[str, Any] = {
@@ -306,7 +379,7 @@ def activity_for(site_id: str, event: TrackingEvent) -> Activity:
     if event.event_id is not None:
         properties["event_id"] = event.event_id
     return Activity(
-        activity_id=activity_id(site_id, event),
+        activity_id=activity_id(site_id, event, receipt),
         type=event.type,
         occurred_at=event.occurred_at,
         contact_id=None,

@@ -26,7 +26,12 @@ from leadflow.domain.contacts import (
     merge_fields,
     status_after_submission,
 )
-from leadflow.domain.submissions import CleanSubmission, SubmissionInvalid, clean_submission
+from leadflow.domain.submissions import (
+    CleanSubmission,
+    InvalidFieldsError,
+    clean_idempotency_key,
+    clean_submission,
+)
 from leadflow.errors import Conflict, Forbidden, NotFound, TemporarilyUnavailable, ValidationFailed
 from leadflow.ids import new_id, stable_id
 from leadflow.observability import logger, metrics
@@ -75,13 +80,26 @@ class SubmissionOutcome:
     spam: bool = False
 
 
-class InvalidSubmission(ValidationFailed):
-    """A validation failure that knows the form's ``error_url``, for native posts."""
+class FormValidationFailed(ValidationFailed):
+    """The 422 for a submission its form refuses; knows the form's ``error_url``, so a native post
+    can be redirected there instead."""
 
     def __init__(self, errors: dict[str, str], error_url: str | None) -> None:
         base = ValidationFailed.for_fields(errors)
         super().__init__(base.message, errors)
         self.error_url = error_url
+
+
+@dataclass(frozen=True, slots=True)
+class _Submission:
+    """What every step of recording one submission needs, decided once in :func:`submit`."""
+
+    form: Form
+    clean: CleanSubmission
+    submission_id: str
+    key: str | None
+    payload_hash: str
+    now: datetime
 
 
 def find_form(form_id: str) -> Form:
@@ -101,24 +119,33 @@ def submit(form_id: str, request: SubmissionRequest) -> SubmissionOutcome:
     if not origin_allowed(form, request.origin):
         raise Forbidden(f"origin {request.origin} may not post to form {form_id!r}")
     try:
+        header_key = clean_idempotency_key(request.idempotency_key)
         clean = clean_submission(form, request.fields, request.context)
-    except SubmissionInvalid as invalid:
+    except InvalidFieldsError as invalid:
         metrics.add_metric(name="InvalidSubmissions", unit="Count", value=1)
-        raise InvalidSubmission(invalid.errors, form.error_url) from None
+        raise FormValidationFailed(invalid.errors, form.error_url) from None
 
     if clean.honeypot_tripped:
         metrics.add_metric(name="SpamSubmissions", unit="Count", value=1)
         reply = SubmissionReply(new_id("sub"), new_id("c"), form.campaign, clean.ignored_fields)
         return SubmissionOutcome(reply=reply, form=form, spam=True)
 
-    key = request.idempotency_key or clean.submission_id
+    key = header_key or clean.submission_id
     payload_hash = _payload_hash(request)
     if key:
         earlier = contacts_store.get_submission_reply(form.id, key)
         if earlier is not None:
             return _replay(earlier, payload_hash, form)
 
-    outcome = _record(form, clean, key=key, payload_hash=payload_hash, now=clock.now())
+    submission = _Submission(
+        form=form,
+        clean=clean,
+        submission_id=stable_id("sub", form.id, key) if key else new_id("sub"),
+        key=key,
+        payload_hash=payload_hash,
+        now=clock.now(),
+    )
+    outcome = _record(submission)
     metrics.add_metric(name="Submissions", unit="Count", value=1)
     return outcome
 
@@ -137,28 +164,24 @@ def _payload_hash(request: SubmissionRequest) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _record(
-    form: Form, clean: CleanSubmission, *, key: str | None, payload_hash: str, now: datetime
-) -> SubmissionOutcome:
-    submission_id = stable_id("sub", form.id, key) if key else new_id("sub")
+def _record(submission: _Submission) -> SubmissionOutcome:
+    form = submission.form
     for attempt in range(_ATTEMPTS):
         if attempt:
             dynamo.backoff(attempt)
-        contact_id = contacts_store.find_contact_id(clean.email.key, consistent=True)
+        contact_id = contacts_store.find_contact_id(submission.clean.email.key, consistent=True)
         try:
             if contact_id is None:
-                reply, activity = _create_contact(form, clean, submission_id, key, payload_hash, now)
+                reply, activity = _create_contact(submission)
             else:
-                reply, activity = _update_contact(
-                    form, clean, contact_id, submission_id, key, payload_hash, now
-                )
+                reply, activity = _update_contact(submission, contact_id)
         except _LostRace:
             continue
         except _DuplicateKey:
-            earlier = contacts_store.get_submission_reply(form.id, key or "")
+            earlier = contacts_store.get_submission_reply(form.id, submission.key or "")
             if earlier is None:
                 continue
-            return _replay(earlier, payload_hash, form)
+            return _replay(earlier, submission.payload_hash, form)
         _enqueue(activity)
         return SubmissionOutcome(reply=reply, form=form)
     raise TemporarilyUnavailable("the contact changed concurrently too often; retry shortly")
@@ -172,14 +195,8 @@ class _DuplicateKey(Exception):
     """Another request with the same idempotency key committed first."""
 
 
-def _create_contact(
-    form: Form,
-    clean: CleanSubmission,
-    submission_id: str,
-    key: str | None,
-    payload_hash: str,
-    now: datetime,
-) -> tuple[SubmissionReply, Activity]:
+def _create_contact(submission: _Submission) -> tuple[SubmissionReply, Activity]:
+    form, clean, now = submission.form, submission.clean, submission.now
     contact = Contact(
         contact_id=new_id("c"),
         email=clean.email.address,
@@ -189,31 +206,22 @@ def _create_contact(
         ma_campaign_id=form.campaign,
         ma_campaign_joined_at=now if form.campaign else None,
         attribution=clean.context,
-        consent=_consent(form, clean, now),
+        consent=_consent(submission),
         created_at=now,
         updated_at=now,
     )
-    activity = _activity(
-        form, clean, submission_id, contact.contact_id, now, contact_created=True, status=contact.status
-    )
+    activity = _activity(submission, contact.contact_id, contact_created=True, status=contact.status)
     if form.campaign:
         activity.facts.ma_campaign_joined = form.campaign
-    reply = SubmissionReply(submission_id, contact.contact_id, form.campaign, clean.ignored_fields)
+    reply = SubmissionReply(submission.submission_id, contact.contact_id, form.campaign, clean.ignored_fields)
     items = [*contacts_store.put_new_contact(contact), contacts_store.put_activity(activity)]
-    _commit(items, form, reply, contact.contact_id, activity, key, payload_hash, now, guard_indexes=(0, 1))
+    _commit(submission, items, reply, activity, guard_indexes=(0, 1), joining=form.campaign)
     metrics.add_metric(name="ContactsCreated", unit="Count", value=1)
     return reply, activity
 
 
-def _update_contact(
-    form: Form,
-    clean: CleanSubmission,
-    contact_id: str,
-    submission_id: str,
-    key: str | None,
-    payload_hash: str,
-    now: datetime,
-) -> tuple[SubmissionReply, Activity]:
+def _update_contact(submission: _Submission, contact_id: str) -> tuple[SubmissionReply, Activity]:
+    form, clean = submission.form, submission.clean
     contact = contacts_store.get_contact(contact_id, consistent=True)
     if contact is None:
         raise _LostRace  # erased between the two reads: start again and create afresh
@@ -221,58 +229,57 @@ def _update_contact(
     status = status_after_submission(
         contact.status, double_opt_in=form.double_opt_in, consent_given=clean.consent_given
     )
-    activity = _activity(form, clean, submission_id, contact_id, now, contact_created=False, status=status)
+    activity = _activity(submission, contact_id, contact_created=False, status=status)
     activity.facts.ma_campaign_joined = joining
-    consent = _consent(form, clean, now)
+    consent = _consent(submission)
     update = contacts_store.update_returning_contact(
         contact,
         fields=merge_fields(clean.fields),
         status=status,
         ma_campaign_id=joining,
         consent=consent.model_dump(mode="json") if consent else None,
-        now=now,
+        now=submission.now,
     )
     reply = SubmissionReply(
-        submission_id, contact_id, joining or contact.ma_campaign_id, clean.ignored_fields
+        submission.submission_id, contact_id, joining or contact.ma_campaign_id, clean.ignored_fields
     )
     items = [update, contacts_store.put_activity(activity)]
-    _commit(
-        items, form, reply, contact_id, activity, key, payload_hash, now, guard_indexes=(0,), joining=joining
-    )
+    _commit(submission, items, reply, activity, guard_indexes=(0,), joining=joining)
     return reply, activity
 
 
 def _commit(
+    submission: _Submission,
     items: list[dynamo.TransactItem],
-    form: Form,
     reply: SubmissionReply,
-    contact_id: str,
     activity: Activity,
-    key: str | None,
-    payload_hash: str,
-    now: datetime,
     *,
     guard_indexes: tuple[int, ...],
-    joining: str | None = None,
+    joining: str | None,
 ) -> None:
-    campaign = form.campaign if activity.facts.contact_created else joining
-    if campaign:
+    """One transaction: the contact items, the campaign membership when joining, the key's claim."""
+    form = submission.form
+    if joining:
         items.append(
             campaigns_store.put_membership(
                 campaigns_store.Membership(
-                    campaign_id=campaign,
-                    contact_id=contact_id,
+                    campaign_id=joining,
+                    contact_id=reply.contact_id,
                     status="joined",
                     source="form",
-                    joined_at=clock.iso(now),
+                    joined_at=clock.iso(submission.now),
                     form_id=form.id,
                 )
             )
         )
     key_index = None
-    if key:
+    if submission.key:
         key_index = len(items)
-        items.append(contacts_store.put_submission_reply(form.id, key, payload_hash, reply.as_json()))
+        items.append(
+            contacts_store.put_submission_reply(
+                form.id, submission.key, submission.payload_hash, reply.as_json()
+            )
+        )
     try:
         dynamo.transact_write(items)
     except dynamo.TransactionCancelled as cancelled:
@@ -283,32 +290,25 @@ def _commit(
         raise TemporarilyUnavailable("the contact changed concurrently; retry shortly") from None
 
 
-def _activity(
-    form: Form,
-    clean: CleanSubmission,
-    submission_id: str,
-    contact_id: str,
-    now: datetime,
-    *,
-    contact_created: bool,
-    status: str,
-) -> Activity:
+def _activity(submission: _Submission, contact_id: str, *, contact_created: bool, status: str) -> Activity:
+    clean = submission.clean
     return Activity(
-        activity_id=submission_id,
+        activity_id=submission.submission_id,
         type="form_submit",
-        occurred_at=now,
+        occurred_at=submission.now,
         contact_id=contact_id,
         anonymous_id=clean.context.anonymous_id,
-        properties={"form_id": form.id, "fields": clean.fields},
+        properties={"form_id": submission.form.id, "fields": clean.fields},
         context=clean.context,
         facts=ActivityFacts(contact_created=contact_created, status=str(status)),
     )
 
 
-def _consent(form: Form, clean: CleanSubmission, now: datetime) -> Consent | None:
+def _consent(submission: _Submission) -> Consent | None:
+    clean = submission.clean
     if not clean.consent_given:
         return None
-    return Consent(given_at=now, form_id=form.id, text=clean.consent_text)
+    return Consent(given_at=submission.now, form_id=submission.form.id, text=clean.consent_text)
 
 
 def _enqueue(activity: Activity) -> None:

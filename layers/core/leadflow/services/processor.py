@@ -139,6 +139,8 @@ def _apply(bundle: Bundle, contact: Contact, activity: Activity) -> str:
                     status=change.status,
                     source=change.source,
                     joined_at=stamp,
+                    responded=change.responded,
+                    responded_at=stamp if change.responded else None,
                 )
             )
         )

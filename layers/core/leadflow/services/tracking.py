@@ -9,7 +9,7 @@ make that retry harmless.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -20,6 +20,7 @@ from leadflow.domain import origins, tracking
 from leadflow.domain.activities import Activity
 from leadflow.domain.tokens import InvalidTokenError, Kind, SigningKeyError, verify
 from leadflow.errors import Forbidden, TemporarilyUnavailable, Unauthorized, ValidationFailed
+from leadflow.ids import new_id
 from leadflow.observability import logger, metrics
 from leadflow.services import definitions
 
@@ -34,11 +35,21 @@ class InvalidLinkError(ValidationFailed):
 
 @dataclass(frozen=True, slots=True)
 class TrackReply:
+    """``accepted`` counts the distinct events queued; ``duplicates`` (only when there are some)
+    lists events that repeated an earlier one of the same batch and were counted once."""
+
     accepted: int
     rejected: list[tracking.Rejection]
+    duplicates: list[tracking.Duplicate] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "rejected": [item.as_json() for item in self.rejected]}
+        reply: dict[str, Any] = {
+            "accepted": self.accepted,
+            "rejected": [item.as_json() for item in self.rejected],
+        }
+        if self.duplicates:
+            reply["duplicates"] = [item.as_json() for item in self.duplicates]
+        return reply
 
 
 def track(document: dict[str, Any], origin: str | None) -> TrackReply:
@@ -57,7 +68,8 @@ def track(document: dict[str, Any], origin: str | None) -> TrackReply:
         batch = tracking.clean_batch(document, clock.now())
     except tracking.InvalidBatchError as invalid:
         raise ValidationFailed.for_fields(invalid.errors) from None
-    activities = [tracking.activity_for(site.id, event) for event in batch.events]
+    tracked = tracking.activities_for(site.id, batch.events, receipt=new_id("rcpt"))
+    activities = tracked.activities
     if activities:
         try:
             activity_queue.send_many(activities)
@@ -70,7 +82,7 @@ def track(document: dict[str, Any], origin: str | None) -> TrackReply:
     metrics.add_metric(name="TrackedEvents", unit="Count", value=len(activities))
     if batch.rejected:
         metrics.add_metric(name="RejectedEvents", unit="Count", value=len(batch.rejected))
-    return TrackReply(len(activities), batch.rejected)
+    return TrackReply(len(activities), batch.rejected, tracked.duplicates)
 
 
 def preflight_allowed(origin: str | None) -> bool:

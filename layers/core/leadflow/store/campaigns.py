@@ -217,7 +217,10 @@ def list_membership_delete(list_id: str, contact_id: str) -> TransactItem:
 
 
 def membership_upsert(membership: Membership) -> TransactItem:
-    """Adds a membership unless one exists (an existing status is kept): never fails a transaction."""
+    """Adds a membership unless one exists (an existing status is kept): never fails a transaction.
+
+    ``responded`` (and ``responded_at``) come from the membership, so a status the campaign marks
+    ``responded: true`` is recorded as a response from the start."""
     key = {
         "pk": members_pk(membership.campaign_id, membership.contact_id),
         "sk": f"CONTACT#{membership.contact_id}",
@@ -230,7 +233,7 @@ def membership_upsert(membership: Membership) -> TransactItem:
         ":status": membership.status,
         ":source": membership.source,
         ":joined": membership.joined_at,
-        ":false": False,
+        ":responded": membership.responded,
     }
     sets = ", ".join(
         f"{name} = if_not_exists({name}, {value})"
@@ -242,9 +245,12 @@ def membership_upsert(membership: Membership) -> TransactItem:
             ("#status", ":status"),
             ("#source", ":source"),
             ("joined_at", ":joined"),
-            ("responded", ":false"),
+            ("responded", ":responded"),
         ]
     )
+    if membership.responded_at:
+        values[":responded_at"] = membership.responded_at
+        sets += ", responded_at = if_not_exists(responded_at, :responded_at)"
     return {
         "Update": {
             "TableName": _table(),
@@ -261,13 +267,7 @@ def list_members(list_id: str, *, cursor: str | None, limit: int) -> tuple[list[
     import base64
     import json
 
-    shard, start = 0, None
-    if cursor:
-        try:
-            state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-            shard, start = int(state["shard"]), state.get("key")
-        except (ValueError, KeyError, TypeError) as error:
-            raise ValueError("malformed cursor") from error
+    shard, start = _read_cursor(list_id, cursor) if cursor else (0, None)
     members: list[dict[str, Any]] = []
     while shard < LIST_SHARDS and len(members) < limit:
         kwargs: dict[str, Any] = {
@@ -287,3 +287,36 @@ def list_members(list_id: str, *, cursor: str | None, limit: int) -> tuple[list[
         return members, None
     token = base64.urlsafe_b64encode(json.dumps({"shard": shard, "key": start}).encode()).decode()
     return members, token
+
+
+def _read_cursor(list_id: str, cursor: str) -> tuple[int, dict[str, Any] | None]:
+    """The shard and start key a cursor names. The client sends it back, so it is checked to be a
+    key of this list's shard before it reaches DynamoDB: anything else is a ValueError (a 422)."""
+    import base64
+    import binascii
+    import json
+
+    try:
+        state = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error, RecursionError) as error:
+        raise ValueError("malformed cursor") from error
+    shard = state.get("shard") if isinstance(state, dict) else None
+    if not isinstance(shard, int) or isinstance(shard, bool) or not 0 <= shard < LIST_SHARDS:
+        raise ValueError("malformed cursor")
+    key = state.get("key")
+    if key is None:
+        return shard, None
+    expected_pk = {"S": f"LIST#{list_id}#{shard:02d}"}
+    sk = key.get("sk") if isinstance(key, dict) else None
+    if (
+        not isinstance(key, dict)
+        or set(key) != {"pk", "sk"}
+        or key["pk"] != expected_pk
+        or not isinstance(sk, dict)
+        or set(sk) != {"S"}
+        or not isinstance(sk["S"], str)
+        or not sk["S"].startswith("CONTACT#")
+        or len(sk["S"]) > 128
+    ):
+        raise ValueError("malformed cursor")
+    return shard, key

@@ -4,11 +4,13 @@ Layout (pk / sk):
 - ``CONTACT#<id>`` / ``PROFILE``            the contact
 - ``EMAIL#<email key>`` / ``CONTACT``       one contact per email: created with the profile in one transaction
 - ``CONTACT#<id>`` / ``ACT#<time>#<act id>`` the activity history; GSI1 ``PENDING#<shard>`` until processed
-- ``SUBMISSION#<form>#<key>`` / ``REPLY``   the first reply to an idempotent submission (24 h)
+- ``CONTACT#<id>`` / ``APPLIED#<act id>``   the claim that an activity id was applied (exactly once, by id)
+- ``SUBMISSION#<form>#<sha256 of key>`` / ``REPLY``  the first reply to an idempotent submission (24 h)
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,8 +45,14 @@ def activity_sk(activity: Activity) -> str:
     return f"ACT#{clock.iso(activity.occurred_at)}#{activity.activity_id}"
 
 
+def applied_sk(activity_id: str) -> str:
+    return f"APPLIED#{activity_id}"
+
+
 def submission_pk(form_id: str, key: str) -> str:
-    return f"SUBMISSION#{form_id}#{key}"
+    """The key is the client's (an Idempotency-Key or submission_id): hashed, so that no client value
+    of any length or alphabet reaches DynamoDB's 2,048-byte partition key limit."""
+    return f"SUBMISSION#{form_id}#{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
 # ---------------------------------------------------------------- reads
@@ -238,10 +246,19 @@ def apply_items(
 ) -> list[TransactItem]:
     """The conditional writes that apply one activity to one contact, exactly once.
 
-    The activity item is written with ``applied_at`` on condition that it was not applied
-    before; the profile on condition that nobody changed it since it was read. Ledger rows
-    ride in the same transaction, so a redelivery changes nothing.
+    The first item claims the activity id (``APPLIED#<id>``) on condition that nobody did before:
+    by id alone, not by the history key, because a retried tracking event with an ``event_id`` and
+    no stated time arrives with a new server time (so a new ``ACT#<time>#<id>`` key) yet is the
+    same event. The activity is written with ``applied_at`` beside it, the profile on condition
+    that nobody changed it since it was read. Ledger rows ride in the same transaction, so a
+    redelivery or a retry changes nothing. (Callers read a failure of item 0 as "applied before".)
     """
+    claim = {
+        "pk": contact_pk(contact.contact_id),
+        "sk": applied_sk(activity.activity_id),
+        "activity_sk": activity_sk(activity),
+        "applied_at": clock.iso(now),
+    }
     applied = {
         "pk": contact_pk(contact.contact_id),
         "sk": activity_sk(activity),
@@ -254,11 +271,12 @@ def apply_items(
         {
             "Put": {
                 "TableName": _table(),
-                "Item": dynamo.serialize(applied),
-                "ConditionExpression": "attribute_not_exists(applied_at)",
+                "Item": dynamo.serialize(claim),
+                "ConditionExpression": "attribute_not_exists(pk)",
             }
         },
         profile_update(contact, changes, now, removals=removals),
+        {"Put": {"TableName": _table(), "Item": dynamo.serialize(applied)}},
     ]
     items += [put_ledger_row(contact.contact_id, row) for row in ledger]
     return items
@@ -311,10 +329,24 @@ def profile_update(
 
 
 def applied_events(contact_id: str, activity: Activity) -> list[dict[str, Any]] | None:
-    """The events an already-applied activity announced (to announce again after a failure)."""
+    """The events an already-applied activity announced (to announce again after a failure).
+
+    Read where the first application stored them: the claim names that history key, which
+    differs from this copy's when a retry arrived later with a new server time."""
+    claim = (
+        dynamo.client()
+        .get_item(
+            TableName=_table(),
+            Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": applied_sk(activity.activity_id)}),
+            ConsistentRead=True,
+            ProjectionExpression="activity_sk",
+        )
+        .get("Item")
+    )
+    sk = dynamo.deserialize(claim)["activity_sk"] if claim else activity_sk(activity)
     response = dynamo.client().get_item(
         TableName=_table(),
-        Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": activity_sk(activity)}),
+        Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": sk}),
         ConsistentRead=True,
         ProjectionExpression="applied_at, events",
     )

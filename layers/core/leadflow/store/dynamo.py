@@ -11,6 +11,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from leadflow import aws
+from leadflow.domain.storable import storable
 from leadflow.errors import TemporarilyUnavailable
 
 _serializer = TypeSerializer()
@@ -30,16 +31,6 @@ _RETRYABLE = {
 }
 
 
-def _to_dynamo_value(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, Mapping):
-        return {key: _to_dynamo_value(inner) for key, inner in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_dynamo_value(inner) for inner in value]
-    return value
-
-
 def _from_dynamo_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -53,15 +44,18 @@ def _from_dynamo_value(value: Any) -> Any:
 
 
 def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item in DynamoDB's wire format. Every value goes through the domain's storable check,
+    the one the validators use, so what they accept is what this writes; anything else raises
+    :class:`~leadflow.domain.storable.UnstorableValue` naming the attribute, before any request."""
     return {
-        key: _serializer.serialize(_to_dynamo_value(value))
+        key: _serializer.serialize(storable(value, path=key))
         for key, value in item.items()
         if value is not None
     }
 
 
 def serialize_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(_to_dynamo_value(value)) for key, value in values.items()}
+    return {key: _serializer.serialize(storable(value, path=key)) for key, value in values.items()}
 
 
 def deserialize(item: Mapping[str, Any]) -> Item:

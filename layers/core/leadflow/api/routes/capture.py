@@ -101,7 +101,7 @@ def submit(form_id: FormId) -> Response[Any]:
     request, native = _parse_request()
     try:
         outcome = capture.submit(form_id, request)
-    except capture.InvalidSubmission as invalid:
+    except capture.FormValidationFailed as invalid:
         if native and invalid.error_url:
             return Response(
                 status_code=303, headers={"Location": _with_query(invalid.error_url, error=invalid.code)}
