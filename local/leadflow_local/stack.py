@@ -1,4 +1,4 @@
-"""LocalStack: the whole local Leadflow in one process, started by ``make dev`` and by the e2e tests.
+"""DevStack: the whole local Leadflow in one process, started by ``make dev`` and by the e2e tests.
 
 Start order matters and is the point of this module: bind the port first (a taken port fails
 at once), start moto, create the template's resources, set the environment the handlers read,
@@ -22,7 +22,7 @@ from typing import Any
 
 from leadflow_local.activity import ActivityTracker
 from leadflow_local.apigw import HttpRequest, HttpResponse, RouteTable
-from leadflow_local.errors import DefinitionsError, StackError
+from leadflow_local.errors import BundleRefusedError, StackError
 from leadflow_local.http_front import Front, HttpFront
 from leadflow_local.lambda_runtime import LambdaFunction
 from leadflow_local.local_routes import LocalRoutes
@@ -37,10 +37,10 @@ ACCOUNT = "123456789012"  # moto's default account
 _DRAIN_TIMEOUT = 60.0
 
 _active_lock = threading.Lock()
-_active: LocalStack | None = None
+_active: DevStack | None = None
 
 
-class LocalStack:
+class DevStack:
     """Leadflow on an embedded AWS. Use as a context manager, or ``start()``/``stop()``.
 
     ``port=0`` picks a free port (tests); ``definitions=None`` applies no bundle.
@@ -90,7 +90,7 @@ class LocalStack:
         self._registry: Any = None
 
     # ------------------------------------------------------------- lifecycle
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> DevStack:
         return self.start()
 
     def __exit__(
@@ -98,13 +98,13 @@ class LocalStack:
     ) -> None:
         self.stop()
 
-    def start(self) -> LocalStack:
+    def start(self) -> DevStack:
         """Bring everything up; on any failure, undo what started and raise."""
         global _active
         with _active_lock:
             if _active is not None:
                 raise StackError(
-                    "another LocalStack runs in this process; moto's backends are process-wide: stop it first"
+                    "another DevStack runs in this process; moto's backends are process-wide: stop it first"
                 )
             _active = self
         self._cleanup.append(_release_active)
@@ -316,7 +316,7 @@ class LocalStack:
             message = (
                 f"HTTP {response.status} {refusal.get('code', '')}: {refusal.get('message', '')}".strip()
             )
-            raise DefinitionsError(str(path), message, problems)
+            raise BundleRefusedError(str(path), message, problems)
 
     def _describe(self, registry: Any, model: Any) -> list[str]:
         created = ", ".join(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from leadflow_local.stack import REPO_ROOT, LocalStack
+from leadflow_local.stack import REPO_ROOT, DevStack
 
 HERE = Path(__file__).resolve().parent
 FIXTURE_TEMPLATE = HERE / "fixture_app" / "template.yaml"
@@ -28,19 +28,19 @@ def missing_handlers(names: tuple[str, ...] = LEADFLOW_FUNCTIONS) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def leadflow_stack() -> Iterator[LocalStack]:
+def leadflow_stack() -> Iterator[DevStack]:
     """template.yaml with Leadflow's real handlers and the e2e bundle applied."""
     missing = missing_handlers()
     if missing:
         pytest.skip(f"needs Leadflow's handlers: functions/{{{','.join(missing)}}}/app.py do not exist yet")
-    with LocalStack(port=0, definitions=BUNDLE, admin_token=TOKEN) as stack:
+    with DevStack(port=0, definitions=BUNDLE, admin_token=TOKEN) as stack:
         yield stack
 
 
 @pytest.fixture(scope="module")
-def fixture_stack() -> Iterator[LocalStack]:
+def fixture_stack() -> Iterator[DevStack]:
     """A small app exercising every mechanism of the stack, independent of Leadflow's handlers."""
-    with LocalStack(port=0, template=FIXTURE_TEMPLATE, admin_token=TOKEN) as stack:
+    with DevStack(port=0, template=FIXTURE_TEMPLATE, admin_token=TOKEN) as stack:
         yield stack
 
 
@@ -54,7 +54,7 @@ def admin_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKEN}"}
 
 
-def scan(stack: LocalStack, table: str, pk: str) -> list[dict[str, Any]]:
+def scan(stack: DevStack, table: str, pk: str) -> list[dict[str, Any]]:
     """Items of one partition of a fixture table, as plain strings."""
     items = stack.client("dynamodb").query(
         TableName=table,

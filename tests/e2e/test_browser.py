@@ -25,7 +25,7 @@ import requests
 import yaml
 
 from leadflow.definitions.document import read_document
-from leadflow_local.stack import DEFAULT_DEFINITIONS, LocalStack
+from leadflow_local.stack import DEFAULT_DEFINITIONS, DevStack
 from tests.e2e.conftest import LEADFLOW_FUNCTIONS, TOKEN, admin_headers, missing_handlers
 
 if TYPE_CHECKING:
@@ -108,12 +108,12 @@ def playwright() -> Iterator[Playwright]:
 
 
 @pytest.fixture(scope="module")
-def demo_stack(playwright: Playwright) -> Iterator[LocalStack]:
+def demo_stack(playwright: Playwright) -> Iterator[DevStack]:
     """The local stack on a free port with the demo bundle applied through the admin API."""
     missing = missing_handlers((*LEADFLOW_FUNCTIONS, "track"))
     if missing:
         pytest.skip(f"needs Leadflow's handlers: functions/{{{','.join(missing)}}}/app.py do not exist yet")
-    with LocalStack(port=0, admin_token=TOKEN) as stack:
+    with DevStack(port=0, admin_token=TOKEN) as stack:
         response = stack.request(
             "PUT",
             "/v1/admin/definitions",
@@ -141,7 +141,7 @@ def browser(playwright: Playwright, tmp_path: Path) -> Iterator[BrowserContext]:
         context.close()
 
 
-def demo_page_gaps(stack: LocalStack) -> list[str]:
+def demo_page_gaps(stack: DevStack) -> list[str]:
     """What the test needs from the stack's demo pages and does not find (a clear failure, not a timeout)."""
     gaps = []
     for path in ("/", PRICING):
@@ -172,7 +172,7 @@ def visit(page: Page, url: str) -> dict[str, Any]:
 
 
 def test_the_visitors_page_views_are_stitched_to_the_new_contact_and_scored(
-    demo_stack: LocalStack, browser: BrowserContext, http: requests.Session
+    demo_stack: DevStack, browser: BrowserContext, http: requests.Session
 ) -> None:
     gaps = demo_page_gaps(demo_stack)
     assert not gaps, "the demo pages lack what the browser test drives: " + "; ".join(gaps)
