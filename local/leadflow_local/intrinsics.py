@@ -233,33 +233,3 @@ def as_environment_value(value: Any, name: str) -> str:
     if value is NO_VALUE:
         raise IntrinsicError(f"environment variable {name} resolved to AWS::NoValue")
     return _as_text(value, f"environment variable {name}")
-
-
-def dependencies(value: Any) -> set[str]:
-    """Logical ids a value refers to (Ref, GetAtt, Sub), for creating resources in order."""
-    found: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, argument in node.items():
-                if key == "Ref" and isinstance(argument, str):
-                    found.add(argument)
-                elif key == "Fn::GetAtt":
-                    found.add(argument.partition(".")[0] if isinstance(argument, str) else str(argument[0]))
-                elif key == "Fn::Sub":
-                    text = argument[0] if isinstance(argument, list) else argument
-                    local = set(argument[1]) if isinstance(argument, list) else set()
-                    for match in _SUB_VARIABLE.finditer(str(text)):
-                        name = match.group(1)
-                        if not name.startswith("!") and name not in local:
-                            found.add(_split_sub_name(name)[0])
-                    if isinstance(argument, list):
-                        visit(argument[1])
-                else:
-                    visit(argument)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
-
-    visit(value)
-    return {name for name in found if not name.startswith("AWS::")}

@@ -73,9 +73,11 @@ class DevStack:
         self.region = region
         self.max_schedule_steps = max_schedule_steps
         self.url = ""
+        self.port = 0  # the port served on, once started (``port=0`` asks for a free one)
         self.ready_seconds = 0.0
         self.summary: list[str] = []
         self.warnings: list[str] = []
+        self.origin_note = ""
         self.functions: dict[str, LambdaFunction] = {}
         self._tracker = ActivityTracker()
         self._paused = threading.Event()
@@ -137,7 +139,8 @@ class DevStack:
         document = self._read_definitions()  # a missing file fails before anything starts
         http = HttpFront(self.host, self.requested_port)
         self._cleanup.append(http.stop)
-        self.url = f"http://{self.host}:{http.port}"
+        self.port = http.port
+        self.url = f"http://{self.host}:{self.port}"
 
         template = load_template(self.template_path, self.region)
         moto = MotoServer()
@@ -149,7 +152,10 @@ class DevStack:
         self._registry = registry
         registry.create_all()
         model = build_model(template, registry.resolver, registry.active)
-        self.warnings = list(model.warnings)
+        self.warnings = list(model.warnings) + [
+            f"{kind} x{count} is neither created nor known to be unneeded: add it to resources.py"
+            for kind, count in sorted(registry.unknown.items())
+        ]
 
         self._install_environment(model, template, registry)
         clock = core_clock.AdjustableClock(speed=self.clock_speed)
@@ -301,6 +307,7 @@ class DevStack:
         import json
 
         content_type = "application/json" if path.suffix.lower() == ".json" else "application/yaml"
+        document, content_type = self._follow_served_port(document, content_type)
         response = self.request(
             "PUT",
             "/v1/admin/definitions",
@@ -318,7 +325,33 @@ class DevStack:
             )
             raise BundleRefusedError(str(path), message, problems)
 
+    def _follow_served_port(self, document: bytes, content_type: str) -> tuple[bytes, str]:
+        """The bundle with its default-port local origins also allowing the served port (demo_origins).
+
+        A document that does not parse is sent as it is, so the admin API reports its errors.
+        """
+        import json
+
+        from leadflow.definitions import DefinitionsError
+        from leadflow.definitions.document import read_document
+        from leadflow_local.demo_origins import follow_port, served_origins
+
+        try:
+            parsed = read_document(document, content_type)
+        except DefinitionsError:
+            return document, content_type
+        followed, changed = follow_port(parsed, self.host, self.port)
+        if not changed:
+            return document, content_type
+        self.origin_note = (
+            f"Origins {', '.join(served_origins(self.host, self.port))} allowed where the definitions "
+            f"allow port 3000 ({', '.join(changed)})"
+        )
+        return json.dumps(followed).encode(), "application/json"
+
     def _describe(self, registry: Any, model: Any) -> list[str]:
+        from leadflow_local.resources import NOT_NEEDED
+
         created = ", ".join(
             f"{count} {kind.split('::')[-1]}" for kind, count in sorted(registry.created.items())
         )
@@ -329,9 +362,16 @@ class DevStack:
         lines.extend(f"Poller: {poller.describe()}" for poller in self._pollers)
         for entry in self.schedules():
             lines.append(f"Schedule: {entry['name']} {entry['expression']} (next {entry['next']})")
-        if registry.skipped:
-            skipped = ", ".join(f"{kind} x{count}" for kind, count in sorted(registry.skipped.items()))
-            lines.append(f"Not emulated (no local meaning): {skipped}")
+        if self.origin_note:
+            lines.append(self.origin_note)
+        if registry.not_needed:
+            lines.append(
+                "Not needed locally: "
+                + ", ".join(
+                    f"{kind} x{count} ({NOT_NEEDED[kind]})"
+                    for kind, count in sorted(registry.not_needed.items())
+                )
+            )
         return lines
 
     # ------------------------------------------------------------- controls

@@ -87,8 +87,9 @@ class TargetSpec:
     function: str | None = None
     input: str | None = None
     input_path: str | None = None
-    input_transformer: dict[str, Any] | None = None
     message_group_id: str | None = None
+    retry_attempts: int = 0  # RetryPolicy.MaximumRetryAttempts (schedules; retried at once locally)
+    dead_letter_arn: str | None = None  # DeadLetterConfig.Arn: where a delivery that failed goes
 
 
 @dataclass(frozen=True)
@@ -363,6 +364,11 @@ def _target(
 ) -> TargetSpec:
     resolved = resolver.resolve(raw)
     arn = str(resolved.get("Arn", ""))
+    if "InputTransformer" in resolved:
+        raise TemplateError(
+            f"target {resolved.get('Id', fallback_id)}: InputTransformer is not emulated locally "
+            "(template.yaml uses Input and InputPath only)"
+        )
     function = function_for_arn(arn, by_arn)
     kind: TargetKind
     if function is not None:
@@ -382,8 +388,9 @@ def _target(
         function=function,
         input=resolved.get("Input"),
         input_path=resolved.get("InputPath"),
-        input_transformer=resolved.get("InputTransformer"),
         message_group_id=group,
+        retry_attempts=int((resolved.get("RetryPolicy") or {}).get("MaximumRetryAttempts", 0)),
+        dead_letter_arn=(resolved.get("DeadLetterConfig") or {}).get("Arn"),
     )
 
 

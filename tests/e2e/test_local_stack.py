@@ -52,9 +52,7 @@ class TestHttpFront:
         assert 0 < body["remaining_ms"] <= 5000
         assert body["public_url"] == fixture_stack.url
 
-    def test_form_posts_arrive_base64_encoded(
-        self, fixture_stack: DevStack, http: requests.Session
-    ) -> None:
+    def test_form_posts_arrive_base64_encoded(self, fixture_stack: DevStack, http: requests.Session) -> None:
         event = echo(http.post(f"{fixture_stack.url}/echo/form", data={"email": "ada@example.com"}))["event"]
         assert event["isBase64Encoded"] is True
         assert base64.b64decode(event["body"]) == b"email=ada%40example.com"
@@ -110,9 +108,7 @@ class TestHttpFront:
         assert error["request_id"] == response.headers["apigw-requestid"]
         assert http.get(f"{fixture_stack.url}/things/special").status_code == 200
 
-    def test_iam_route_needs_the_bearer_token(
-        self, fixture_stack: DevStack, http: requests.Session
-    ) -> None:
+    def test_iam_route_needs_the_bearer_token(self, fixture_stack: DevStack, http: requests.Session) -> None:
         url = f"{fixture_stack.url}/private"
         missing = http.get(url)
         assert (missing.status_code, missing.json()["error"]["code"]) == (401, "unauthorized")
@@ -183,6 +179,26 @@ class TestTime:
         assert newest["kind"] == "tick"
         assert newest["scheduled"].endswith("Z")  # Scheduler's context placeholder was filled in
 
+    def test_a_failing_schedule_is_retried_then_parked_in_its_dead_letter_queue(
+        self, fixture_stack: DevStack
+    ) -> None:
+        # Given a weekly schedule whose job always fails, with one retry and a dead-letter queue
+        sqs = fixture_stack.client("sqs")
+        url = sqs.get_queue_url(QueueName="leadflow-local-JobsDeadLetterQueue")["QueueUrl"]
+        # When a week passes
+        fixture_stack.advance("7d")
+        # Then the firing was tried twice and parked with Scheduler's attributes, not dropped
+        (message,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])[
+            "Messages"
+        ]
+        assert json.loads(message["Body"]) == {"kind": "fail"}
+        attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+        assert attributes["RETRY_ATTEMPTS"] == "1"
+        assert attributes["ERROR_MESSAGE"] == "this job always fails"
+        assert attributes["TARGET_ARN"].endswith(":function:leadflow-local-JobsFunction")
+        weekly = next(entry for entry in fixture_stack.schedules() if entry["name"] == "JobsFunctionWeekly")
+        assert weekly["failures"] == 1
+
     def test_clock_over_http(self, fixture_stack: DevStack, http: requests.Session) -> None:
         before = http.get(f"{fixture_stack.url}/_local/clock").json()["now"]
         answer = http.post(f"{fixture_stack.url}/_local/clock", json={"advance": "3d"})
@@ -217,9 +233,14 @@ class TestEventBridge:
 
 
 class TestResources:
-    def test_table_ttl_and_generated_secret_exist_as_the_template_says(
-        self, fixture_stack: DevStack
-    ) -> None:
+    def test_the_summary_names_what_is_not_needed_locally(self, fixture_stack: DevStack) -> None:
+        assert any(
+            line.startswith("Not needed locally: ") and "AWS::Logs::LogGroup x1" in line
+            for line in fixture_stack.summary
+        ), fixture_stack.summary
+        assert fixture_stack.warnings == []
+
+    def test_table_ttl_and_generated_secret_exist_as_the_template_says(self, fixture_stack: DevStack) -> None:
         ttl = fixture_stack.client("dynamodb").describe_time_to_live(TableName=RESULTS)[
             "TimeToLiveDescription"
         ]
@@ -233,6 +254,9 @@ class TestResources:
         self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         assert "leadflow-local-WorkQueue" in http.get(f"{fixture_stack.url}/_local/queues").json()
-        (schedule,) = http.get(f"{fixture_stack.url}/_local/schedules").json()
-        assert schedule["expression"] == "rate(5 minutes)"
+        schedules = {
+            entry["name"]: entry for entry in http.get(f"{fixture_stack.url}/_local/schedules").json()
+        }
+        assert schedules["JobsFunctionTick"]["expression"] == "rate(5 minutes)"
+        assert schedules["JobsFunctionWeekly"]["expression"] == "rate(7 days)"
         assert http.get(f"{fixture_stack.url}/_local/nothing").json()["error"]["code"] == "not_found"

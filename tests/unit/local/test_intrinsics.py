@@ -10,7 +10,6 @@ from leadflow_local.intrinsics import (
     Resolver,
     ResourceAttributes,
     as_environment_value,
-    dependencies,
 )
 
 RESOURCES = {
@@ -102,12 +101,3 @@ def test_environment_values_become_text_like_cloudformation_makes_them() -> None
         as_environment_value({"a": 1}, "D")
     with pytest.raises(IntrinsicError):
         as_environment_value(NO_VALUE, "X")
-
-
-def test_dependencies_found_in_ref_get_att_and_sub() -> None:
-    value = {
-        "A": {"Ref": "Table"},
-        "B": {"Fn::GetAtt": "Queue.Arn"},
-        "C": {"Fn::Sub": ["${Bus}-${Local}-${AWS::Region}-${!Skip}", {"Local": {"Ref": "Param"}}]},
-    }
-    assert dependencies(value) == {"Table", "Queue", "Bus", "Param"}
