@@ -13,9 +13,11 @@ The same registry builds the in-process moto of the unit and integration tests
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from leadflow_local.errors import TemplateError
@@ -71,6 +73,15 @@ class AwsPlace:
 
 
 Creator = Callable[["ResourceRegistry", str, dict[str, Any]], ResourceAttributes]
+_SESSION_LOCK = threading.Lock()
+
+
+@cache
+def _session() -> Any:
+    """One boto3 session for every registry: it loads each service's model once per process."""
+    import boto3
+
+    return boto3.session.Session()
 
 
 class ResourceRegistry:
@@ -118,17 +129,17 @@ class ResourceRegistry:
     def client(self, service: str) -> Any:
         """A boto3 client on the embedded AWS (explicit endpoint: os.environ may not be set yet)."""
         if service not in self._clients:
-            import boto3
             from botocore.config import Config
 
-            self._clients[service] = boto3.session.Session().client(  # type: ignore[call-overload]
-                service,
-                endpoint_url=self.place.endpoint,
-                region_name=self.place.region,
-                aws_access_key_id="local",
-                aws_secret_access_key="local",  # noqa: S106 - moto accepts any key
-                config=Config(retries={"mode": "standard", "max_attempts": 2}),
-            )
+            with _SESSION_LOCK:  # a boto3 Session is not thread-safe; its clients are
+                self._clients[service] = _session().client(
+                    service,
+                    endpoint_url=self.place.endpoint,
+                    region_name=self.place.region,
+                    aws_access_key_id="local",
+                    aws_secret_access_key="local",  # noqa: S106 - moto accepts any key
+                    config=Config(retries={"mode": "standard", "max_attempts": 2}),
+                )
         return self._clients[service]
 
     def physical_name(self, logical_id: str, limit: int = 64) -> str:

@@ -92,7 +92,7 @@ def test_sqs_event_source_mapping_settings(fixture_model) -> None:
 
 def test_schedule_v2_becomes_a_scheduler_schedule_targeting_the_function(fixture_model) -> None:
     _, model = fixture_model
-    (schedule,) = model.schedules
+    schedule = next(entry for entry in model.schedules if entry.logical_id == "JobsFunctionTick")
     assert (schedule.source, schedule.expression, schedule.enabled) == ("scheduler", "rate(5 minutes)", True)
     (target,) = schedule.targets
     assert (target.kind, target.function) == ("function", "JobsFunction")
