@@ -330,7 +330,7 @@ class DevStack:
 
         A document that does not parse is sent as it is, so the admin API reports its errors.
         """
-        import json
+        import yaml
 
         from leadflow.definitions import DefinitionsError
         from leadflow.definitions.document import read_document
@@ -347,7 +347,8 @@ class DevStack:
             f"Origins {', '.join(served_origins(self.host, self.port))} allowed where the definitions "
             f"allow port 3000 ({', '.join(changed)})"
         )
-        return json.dumps(followed).encode(), "application/json"
+        # YAML keeps what JSON cannot carry (dates), and reads back the same under YAML 1.2 rules.
+        return yaml.safe_dump(followed, sort_keys=False, allow_unicode=True).encode(), "application/yaml"
 
     def _describe(self, registry: Any, model: Any) -> list[str]:
         from leadflow_local.resources import NOT_NEEDED

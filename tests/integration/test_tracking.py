@@ -577,7 +577,7 @@ const window = {
   crypto: require("crypto").webcrypto, addEventListener: () => {},
   fetch: (url, options) => {
     requests.push({url, ...options});
-    return Promise.resolve({status: scenario === "retry" && requests.length === 1 ? 503 : 202});
+    return Promise.resolve(new Response("{}", {status: scenario === "retry" && requests.length === 1 ? 503 : 202}));
   },
 };
 if (scenario === "queued") window.leadflow = [["track", "download", {asset_id: "ebook-7"}]];
