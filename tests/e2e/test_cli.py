@@ -133,13 +133,13 @@ def test_the_default_start_applies_the_demo_bundle_and_serves_its_forms(dev_proc
     assert ready is not None, dev.output
     url = ready.removeprefix("Ready on ").strip()
     assert not url.endswith(":3000")
-    # When the demo page's contact form is posted natively from the page's own origin
+    # When the demo page's webinar form is posted natively from the page's own origin
     page = requests.get(url + "/", timeout=10)
-    action = "/v1/forms/contact-us/submissions"
+    action = "/v1/forms/webinar-signup/submissions"
     assert f'<form method="post" action="{action}">' in page.text
     posted = requests.post(
         url + action,
-        data={"email": "port@example.com", "website": ""},
+        data={"email": "port@example.com", "consent": "true", "website": ""},
         headers={"Origin": url},
         allow_redirects=False,
         timeout=10,
