@@ -92,12 +92,14 @@ class ResourceRegistry:
     ) -> None:
         self.template = template
         self.place = place
+        conditional = sorted(lid for lid, res in template.resources.items() if "Condition" in res)
+        if template.document.get("Conditions") or conditional:
+            raise TemplateError(
+                "template conditions are not emulated locally (template.yaml has none): "
+                + (", ".join(conditional) or "Conditions")
+            )
         self.resolver = Resolver(
-            parameters=template.parameter_values(parameters),
-            pseudo=place.pseudo,
-            lookup=self._lookup,
-            conditions=template.document.get("Conditions"),
-            mappings=template.document.get("Mappings"),
+            parameters=template.parameter_values(parameters), pseudo=place.pseudo, lookup=self._lookup
         )
         self._attributes: dict[str, ResourceAttributes] = {}
         self._in_progress: set[str] = set()
@@ -106,11 +108,7 @@ class ResourceRegistry:
         self.not_needed: Counter[str] = Counter()
         self.unknown: Counter[str] = Counter()
         self.queue_urls: dict[str, str] = {}  # ARN -> URL
-        self.active = {
-            logical_id
-            for logical_id, resource in template.resources.items()
-            if "Condition" not in resource or self.resolver.condition(resource["Condition"])
-        }
+        self.active = set(template.resources)  # every resource: no conditions (see above)
 
     # ---------------------------------------------------------------- public
     def create_all(self) -> None:
