@@ -100,7 +100,6 @@ class ScheduleSpec:
     name: str
     source: Literal["scheduler", "rule"]
     expression: str
-    timezone: str
     enabled: bool
     targets: tuple[TargetSpec, ...]
     start: datetime | None = None
@@ -403,7 +402,6 @@ def _scheduler_schedule(
         name=str(resolver.ref(logical_id)),
         source="scheduler",
         expression=str(resolved["ScheduleExpression"]),
-        timezone=str(resolved.get("ScheduleExpressionTimezone", "UTC")),
         enabled=str(resolved.get("State", "ENABLED")).upper() == "ENABLED",
         targets=(target(properties["Target"], f"{logical_id}Target"),),
         start=_datetime(resolved.get("StartDate")),
@@ -428,7 +426,6 @@ def _rule(
                 name=name,
                 source="rule",
                 expression=str(resolved["ScheduleExpression"]),
-                timezone="UTC",
                 enabled=enabled,
                 targets=targets,
                 arn=str(resolver.get_att(logical_id, "Arn")),
