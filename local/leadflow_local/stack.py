@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -330,7 +330,7 @@ class DevStack:
 
         A document that does not parse is sent as it is, so the admin API reports its errors.
         """
-        import yaml
+        import json
 
         from leadflow.definitions import DefinitionsError
         from leadflow.definitions.document import read_document
@@ -347,8 +347,9 @@ class DevStack:
             f"Origins {', '.join(served_origins(self.host, self.port))} allowed where the definitions "
             f"allow port 3000 ({', '.join(changed)})"
         )
-        # YAML keeps what JSON cannot carry (dates), and reads back the same under YAML 1.2 rules.
-        return yaml.safe_dump(followed, sort_keys=False, allow_unicode=True).encode(), "application/yaml"
+        # JSON, so nothing is re-typed on the way back (YAML 1.1 and 1.2 read some scalars apart);
+        # the dates YAML parsed go as the ISO text the definitions accept.
+        return json.dumps(followed, default=_iso_date).encode(), "application/json"
 
     def _describe(self, registry: Any, model: Any) -> list[str]:
         from leadflow_local.resources import NOT_NEEDED
@@ -495,6 +496,12 @@ class DevStack:
             except (ValueError, AttributeError):
                 bundle = None
         return render_page(path, bundle if isinstance(bundle, dict) else None, self.url)
+
+
+def _iso_date(value: object) -> str:
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _release_active() -> None:
