@@ -282,3 +282,19 @@ def test_the_visitors_page_views_are_stitched_to_the_new_contact_and_scored(
     ledger = http.get(f"{base}/v1/admin/contacts/{contact['id']}/score", headers=admin_headers()).json()
     assert sorted(entry["rule_id"] for entry in ledger["entries"]) == sorted(fired)
     assert contact["score"] == sum(points[rule_id] for rule_id in fired)
+
+
+def test_without_fetch_the_snippet_sends_by_beacon_and_the_page_still_reaches_network_idle(
+    customer_site: CustomerSite, browser: BrowserContext
+) -> None:
+    # Given a browser without fetch (the snippet then hands every batch to sendBeacon)
+    page = browser.pages[0] if browser.pages else browser.new_page()
+    page.add_init_script("delete window.fetch; window.fetch = undefined;")
+    # When the customer's page is opened and its test waits for network idle
+    with page.expect_response(is_events_post) as accepted:
+        page.goto(f"{customer_site.origin}/", wait_until="networkidle", timeout=IDLE_TIMEOUT_MS)
+    # Then the page got there, with the page view sent as a beacon and accepted
+    assert page.evaluate("typeof window.fetch") == "undefined"
+    beacon = accepted.value
+    assert beacon.status == 202, f"POST /v1/events answered {beacon.status}"
+    assert beacon.request.resource_type == "ping"  # what Chromium calls a sendBeacon request
