@@ -124,6 +124,21 @@ def test_invalid_definitions_stop_the_start_listing_each_problem(dev_processes: 
     assert "Traceback" not in dev.output
 
 
+def test_a_bundle_that_is_not_yaml_stops_the_start_with_the_syntax_error(
+    dev_processes: list[Dev], tmp_path: Path
+) -> None:
+    # Given definitions that do not parse, allowing port 3000 (so the stack would adjust their origins)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text('forms:\n  - id: x\n    allowed_origins: ["http://127.0.0.1:3000"\n')
+    dev = Dev("--definitions", str(broken))
+    dev_processes.append(dev)
+    # Then the start stops with the admin API's own message, not a traceback
+    assert dev.finish() == 1
+    assert "were refused" in dev.output
+    assert "YAML syntax error" in dev.output
+    assert "Traceback" not in dev.output
+
+
 def test_the_default_start_applies_the_demo_bundle_and_serves_its_forms(dev_processes: list[Dev]) -> None:
     # Given `leadflow dev` on a port other than 3000 (a free one), with the default definitions
     assert Path(DEFAULT_DEFINITIONS).is_file(), "make dev applies examples/demo.yaml"
