@@ -54,8 +54,8 @@ FIRST_REQUEST = (
     "from leadflow.domain.emails import normalise_email\n"
     "stored = json.loads(open(os.environ['BENCH_STORED_BUNDLE']).read())\n"
     "_t = time.perf_counter()\n"
-    "from leadflow.definitions import Bundle\n"
-    "Bundle.model_validate(stored); normalise_email('Ann@Example.com')\n"
+    "from leadflow.definitions import load_stored\n"
+    "load_stored(stored); normalise_email('Ann@Example.com')\n"
 )
 
 

@@ -21,7 +21,8 @@ class ApiError(RuntimeError):
         self.status = status
         self.body = body
         error = body.get("error", {}) if isinstance(body, dict) else {}
-        super().__init__(f"{status} {error.get('code', 'error')}: {error.get('message', body)}")
+        prefix = f"{status} " if status else ""
+        super().__init__(f"{prefix}{error.get('code', 'error')}: {error.get('message', body)}")
 
     @property
     def fields(self) -> dict[str, str]:
@@ -60,6 +61,10 @@ class AdminClient:
                 return Reply(response.status, _decode(response.read()))
         except urllib.error.HTTPError as error:
             raise ApiError(error.code, _decode(error.read())) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            reason = getattr(error, "reason", error)
+            message = f"cannot reach {self.base_url}: {reason}"
+            raise ApiError(0, {"error": {"code": "unreachable", "message": message}}) from None
 
 
 def _decode(data: bytes) -> Any:

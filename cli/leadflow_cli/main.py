@@ -16,9 +16,23 @@ from leadflow_cli.client import AdminClient, ApiError
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""The API refused the call, or the bundle is invalid."""
+EXIT_UNREADABLE = 2
+"""The file cannot be read (argparse uses 2 for a wrong command line too)."""
+EXIT_REMOVALS = 3
+"""``apply`` was refused because the bundle removes live definitions and --allow-removals was not given."""
+
 
 def _content_type(path: Path) -> str:
     return "application/json" if path.suffix.lower() == ".json" else "application/yaml"
+
+
+def _base_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"must be an http(s) URL, got {value!r}")
+    return value
 
 
 def _client(args: argparse.Namespace) -> AdminClient:
@@ -37,18 +51,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
         text = args.file.read_text(encoding="utf-8")
     except OSError as error:
         print(f"cannot read {args.file}: {error.strerror}", file=sys.stderr)
-        return 2
+        return EXIT_UNREADABLE
     try:
         bundle = parse_bundle(text, content_type=_content_type(args.file))
     except DefinitionsError as error:
         for problem in error.problems:
             print(f"{args.file}: {problem}", file=sys.stderr)
         print(f"{len(error.problems)} problem(s)", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     counts = {section: len(getattr(bundle, section)) for section in ("campaigns", "forms", "lists", "flows")}
     summary = ", ".join(f"{count} {section}" for section, count in counts.items())
     print(f"{args.file} is valid: {summary}, {len(bundle.scoring.rules)} scoring rules")
-    return 0
+    return EXIT_OK
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
@@ -56,29 +70,71 @@ def cmd_apply(args: argparse.Namespace) -> int:
         body = args.file.read_bytes()
     except OSError as error:
         print(f"cannot read {args.file}: {error.strerror}", file=sys.stderr)
-        return 2
+        return EXIT_UNREADABLE
     query = {}
     if args.dry_run:
         query["dry_run"] = "true"
     if args.simulate:
         query.update({"dry_run": "true", "simulate": "true"})
+    if args.allow_removals:
+        query["allow_removals"] = "true"
     try:
         reply = _client(args).request(
             "PUT", "/v1/admin/definitions", query=query, body=body, content_type=_content_type(args.file)
         )
     except ApiError as error:
-        print(str(error), file=sys.stderr)
-        for path, message in error.fields.items():
-            print(f"  {path}: {message}", file=sys.stderr)
-        return 1
+        return _apply_refused(args, error)
     result = reply.body
+    if args.json:
+        _print_json(result)
+        return EXIT_OK
     verb = "would apply" if result.get("dry_run") else f"applied as version {result.get('version')}"
     print(f"{args.file} {verb} (active version was {result.get('previous_version')})")
+    removals = result.get("removals") or {}
+    if removals:
+        what = "would remove" if result.get("dry_run") else "removed"
+        print(f"It {what} {_count(removals)} live definition(s):")
+        print(_removals_table(removals))
+        if result.get("dry_run") and not args.allow_removals:
+            print("Applying it needs --allow-removals.")
     if result.get("diff"):
         _print_json({"diff": result["diff"]})
     if result.get("simulation"):
         _print_json({"simulation": result["simulation"]})
-    return 0
+    return EXIT_OK
+
+
+def _apply_refused(args: argparse.Namespace, error: ApiError) -> int:
+    """Prints why the API refused the bundle; a refusal to remove live items has its own exit code."""
+    detail = error.body.get("error", {}) if isinstance(error.body, dict) else {}
+    removals = detail.get("removals") if isinstance(detail, dict) else None
+    code = EXIT_REMOVALS if error.status == 409 and removals else EXIT_FAILED
+    if args.json:
+        _print_json(error.body)
+        return code
+    if code == EXIT_REMOVALS:
+        print(
+            f"Refused: applying {args.file} would remove {_count(removals)} live definition(s):",
+            file=sys.stderr,
+        )
+        print(_removals_table(removals), file=sys.stderr)
+        print("Nothing was applied. If these should go, run again with --allow-removals.", file=sys.stderr)
+        return code
+    print(str(error), file=sys.stderr)
+    for path, message in error.fields.items():
+        print(f"  {path}: {message}", file=sys.stderr)
+    return code
+
+
+def _count(removals: dict[str, list[str]]) -> int:
+    return sum(len(ids) for ids in removals.values())
+
+
+def _removals_table(removals: dict[str, list[str]]) -> str:
+    """One line per item, its kind in a column: ``  form      webinar-signup``."""
+    rows = [(section.removesuffix("s"), item_id) for section, ids in removals.items() for item_id in ids]
+    width = max(len(kind) for kind, _ in rows)
+    return "\n".join(f"  {kind:<{width}}  {item_id}" for kind, item_id in rows)
 
 
 def cmd_contacts_get(args: argparse.Namespace) -> int:
@@ -119,7 +175,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def admin_options(command: argparse.ArgumentParser) -> None:
         command.add_argument(
-            "--url", default=os.environ.get("LEADFLOW_URL", DEFAULT_URL), help="API base URL"
+            "--url", default=os.environ.get("LEADFLOW_URL", DEFAULT_URL), type=_base_url, help="API base URL"
         )
         command.add_argument(
             "--token", default=os.environ.get("LEADFLOW_ADMIN_TOKEN"), help="admin bearer token (local stack)"
@@ -129,7 +185,14 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("file", type=Path)
     validate.set_defaults(handler=cmd_validate)
 
-    apply = commands.add_parser("apply", help="apply a definitions bundle")
+    apply = commands.add_parser(
+        "apply",
+        help="apply a definitions bundle",
+        description="Validate and apply a bundle. A bundle that removes live campaigns, forms, lists, "
+        "flows or sites is refused unless --allow-removals is given.",
+        epilog=f"exit status: {EXIT_OK} applied (or previewed), {EXIT_FAILED} refused or invalid, "
+        f"{EXIT_UNREADABLE} wrong usage or file unreadable, {EXIT_REMOVALS} refused because it removes live definitions",
+    )
     apply.add_argument("file", type=Path)
     apply.add_argument("--dry-run", action="store_true", help="validate and show the diff; store nothing")
     apply.add_argument(
@@ -137,6 +200,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="dry run that also replays recent activity through the new scoring",
     )
+    apply.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="confirm that live campaigns, forms, lists, flows or sites this bundle leaves out may go",
+    )
+    apply.add_argument("--json", action="store_true", help="print the API's reply as JSON (for scripts)")
     admin_options(apply)
     apply.set_defaults(handler=cmd_apply)
 

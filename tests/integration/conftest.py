@@ -33,13 +33,16 @@ def admin(aws: object) -> Invoke:
 
 
 @pytest.fixture
-def apply_bundle(admin: Invoke) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    def apply(bundle: dict[str, Any]) -> dict[str, Any]:
+def apply_bundle(admin: Invoke) -> Callable[..., dict[str, Any]]:
+    """``apply_bundle(bundle)``; ``allow_removals=True`` when it knowingly removes live items."""
+
+    def apply(bundle: dict[str, Any], *, allow_removals: bool = False) -> dict[str, Any]:
         response = admin(
             "PUT",
             "/v1/admin/definitions",
             body=json.dumps(bundle),
             headers={"content-type": "application/json"},
+            query={"allow_removals": "true"} if allow_removals else None,
             iam=True,
         )
         assert response["statusCode"] == 200, response["body"]
@@ -49,7 +52,7 @@ def apply_bundle(admin: Invoke) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 
 @pytest.fixture
-def bundle_applied(apply_bundle: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+def bundle_applied(apply_bundle: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     bundle = capture_bundle()
     apply_bundle(bundle)
     return bundle

@@ -78,10 +78,10 @@ def test_changed_segment_is_rebuilt_through_the_bus(aws, apply_bundle, capture, 
         for cid in ids
     )
 
-    # And removing the segment empties it
+    # And removing the segment (confirmed: it is live) empties it
     removed = copy.deepcopy(changed)
     removed["lists"] = [item for item in removed["lists"] if item["id"] != "warm-engineers"]
-    apply_bundle(removed)
+    apply_bundle(removed, allow_removals=True)
     [announcement] = [event for event in queues.read_all(tap) if event["detail-type"] == "DefinitionsApplied"]
     monkeypatch.setattr(segments, "rebuild_page", real_page)
     assert housekeeping(announcement, LambdaContext())["changed"] == 5
@@ -92,9 +92,8 @@ def test_changed_segment_is_rebuilt_through_the_bus(aws, apply_bundle, capture, 
 
 
 def test_unrelated_changes_rebuild_nothing(aws, apply_bundle):
-    from leadflow.definitions import Bundle
+    from leadflow.definitions import Bundle, segments_to_rebuild
     from leadflow.definitions import bundle_diff as diff_of
-    from leadflow.services.segments import segments_to_rebuild
 
     old = Bundle.model_validate(scoring_bundle())
     edited = scoring_bundle()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LeadflowError(Exception):
     """Base of every error a client can cause; ``code`` is the API error code."""
@@ -9,10 +11,14 @@ class LeadflowError(Exception):
     code = "internal"
     status = 500
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, fields: dict[str, str] | None = None, *, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        #: more members of the error object, beside code, message and fields (such as ``removals``)
+        self.details = details or {}
 
 
 class ValidationFailed(LeadflowError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from leadflow.definitions import Bundle, bundle_diff, parse_bundle
+from leadflow.definitions import Bundle, bundle_diff, parse_bundle, removals, segments_to_rebuild
 
 
 def test_round_trip_through_json(doc: dict[str, Any]) -> None:
@@ -94,3 +94,32 @@ def test_reordering_rules_counts_as_a_scoring_change(doc: dict[str, Any]) -> Non
             "qualify": False,
         }
     }
+
+
+def test_removals_name_the_live_items_a_bundle_drops_per_guarded_kind(doc: dict[str, Any]) -> None:
+    old = parse_bundle(doc)
+    assert removals(bundle_diff(old, parse_bundle({}))) == {
+        "campaigns": ["webinar", "crm-webinar", "crm-events"],
+        "forms": ["signup"],
+        "lists": ["registrants", "hot"],
+        "flows": ["followup"],
+        "sites": ["www"],
+    }
+    # Templates, sync rules and scoring rules are not guarded; adding and changing never are
+    doc["sync_rules"] = []
+    doc["scoring"]["rules"] = []
+    doc["lists"].append({"id": "new", "kind": "static"})
+    doc["forms"][0]["fields"].append({"name": "company", "type": "text"})
+    assert removals(bundle_diff(old, parse_bundle(doc))) == {}
+    assert removals(bundle_diff(None, parse_bundle(doc))) == {}
+
+
+def test_segments_to_rebuild_are_those_added_changed_or_removed(doc: dict[str, Any]) -> None:
+    old = parse_bundle(doc)
+    doc["lists"] = [
+        {"id": "registrants", "kind": "static", "name": "renamed"},  # a static list: never rebuilt
+        {"id": "warm", "kind": "segment", "where": {"temperature": "warm"}},
+    ]
+    new = parse_bundle(doc)
+    assert segments_to_rebuild(old, new, bundle_diff(old, new)) == ["hot", "warm"]
+    assert segments_to_rebuild(None, new, bundle_diff(None, new)) == ["warm"]

@@ -60,6 +60,13 @@ class DefinitionsApplied(BaseModel):
     dry_run: bool
     applied_at: str | None
     diff: Annotated[dict[str, Any], Field(description="Per section: ids added, removed and changed")]
+    removals: Annotated[
+        dict[str, list[str]],
+        Field(
+            description="Live campaigns, forms, lists, flows and sites this bundle removes, per kind; "
+            "applying them needs allow_removals=true"
+        ),
+    ] = {}
     simulation: Annotated[
         dict[str, Any] | None,
         Field(description="With simulate=true: contacts whose score, temperature or stage would change"),

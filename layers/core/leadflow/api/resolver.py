@@ -62,7 +62,7 @@ def build_resolver(*routers: Router, validation: bool = True) -> APIGatewayHttpR
     def _domain_error(error: LeadflowError) -> Response:
         if error.status >= 500:
             logger.warning("dependency failure", extra={"code": error.code, "error": error.message})
-        return error_response(error.status, error.code, error.message, error.fields or None)
+        return error_response(error.status, error.code, error.message, error.fields or None, **error.details)
 
     if validation:
         _map_validation_errors(app)

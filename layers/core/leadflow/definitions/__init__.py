@@ -1,4 +1,5 @@
-"""The definitions language: the models of a bundle, ``parse_bundle`` to validate one, ``bundle_diff``.
+"""The definitions language: the models of a bundle, ``parse_bundle`` to validate one, ``load_stored``
+to read a stored one back, and ``bundle_diff``.
 
 Importing this package is cheap: pydantic models only. PyYAML is imported when YAML text is
 parsed, Jinja2 when templates are checked, so a Lambda that reads stored JSON pays for neither.
@@ -18,7 +19,7 @@ from leadflow.definitions.base import END
 from leadflow.definitions.bundle import Bundle
 from leadflow.definitions.campaigns import Campaign, CampaignKind, CampaignStatus, MemberStatus
 from leadflow.definitions.conditions import CompareOp, Condition, FieldComparison
-from leadflow.definitions.diff import bundle_diff
+from leadflow.definitions.diff import GUARDED_SECTIONS, bundle_diff, removals, segments_to_rebuild
 from leadflow.definitions.durations import ClockTime, Duration, Weekday, format_duration, parse_duration
 from leadflow.definitions.errors import DefinitionsError, Problem
 from leadflow.definitions.flows import Flow, QuietHours, ReentryAfter, ReentryMode
@@ -38,6 +39,7 @@ from leadflow.definitions.steps import (
     WaitStep,
     WaitUntil,
 )
+from leadflow.definitions.stored import load_stored
 from leadflow.definitions.sync import CrmToMaRule, MaToCrmRule, SyncDirection, SyncRule
 from leadflow.definitions.templates import EmailTemplate
 from leadflow.definitions.triggers import (
@@ -55,6 +57,7 @@ from leadflow.definitions.triggers import (
 __all__ = [
     "EMAIL_ACTIVITIES",
     "END",
+    "GUARDED_SECTIONS",
     "Action",
     "ActivityTrigger",
     "ActivityType",
@@ -117,6 +120,9 @@ __all__ = [
     "Weekday",
     "bundle_diff",
     "format_duration",
+    "load_stored",
     "parse_bundle",
     "parse_duration",
+    "removals",
+    "segments_to_rebuild",
 ]

@@ -19,6 +19,7 @@ from pydantic import (
     PlainValidator,
     StringConstraints,
     Tag,
+    ValidationInfo,
 )
 
 VARIANT_PREFIX = "variant:"
@@ -26,6 +27,25 @@ VARIANT_PREFIX = "variant:"
 
 END = "end"
 """The successor name that finishes a flow."""
+
+STORED = "leadflow_stored"
+"""Validation context key: the data is a bundle read back from the store (``load_stored``).
+
+It was checked in full when it was applied, so only its shape is rebuilt: the cross-reference
+checks and the template compilation do not run, and neither does any check that guards what
+may be *applied* (``applying``). A check made stricter later refuses new bundles, never the
+active one a Lambda must keep running on.
+"""
+
+
+def reading_stored(info: ValidationInfo) -> bool:
+    """Whether this validation reads back a stored, already-checked bundle."""
+    return bool((info.context or {}).get(STORED))
+
+
+def applying(info: ValidationInfo) -> bool:
+    """Whether apply-time checks should run: not when a stored bundle is read back."""
+    return not reading_stored(info)
 
 
 class DefinitionModel(BaseModel):

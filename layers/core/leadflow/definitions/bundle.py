@@ -8,29 +8,19 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from leadflow.definitions.base import DefinitionModel
+from leadflow.definitions.base import DefinitionModel, reading_stored
 from leadflow.definitions.campaigns import Campaign
+from leadflow.definitions.checks import check_bundle
 from leadflow.definitions.errors import DefinitionsError
 from leadflow.definitions.flows import Flow
 from leadflow.definitions.forms import Form
 from leadflow.definitions.lists import ContactList
 from leadflow.definitions.scoring import Scoring
+from leadflow.definitions.sections import SECTIONS
 from leadflow.definitions.sites import Site
 from leadflow.definitions.sync import SyncDirection, SyncRule
 from leadflow.definitions.templates import EmailTemplate
 from leadflow.definitions.triggers import TriggerKind
-
-LIST_SECTIONS: tuple[str, ...] = (
-    "campaigns",
-    "forms",
-    "lists",
-    "flows",
-    "email_templates",
-    "sync_rules",
-    "sites",
-)
-"""The sections that are lists of items with ids, in document order."""
-SECTIONS: tuple[str, ...] = ("campaigns", "forms", "scoring", *LIST_SECTIONS[2:])
 
 SKIP_CHECKS = "leadflow_skip_checks"
 """Validation context key: the caller runs the cross-reference checks itself (``parse_bundle`` does)."""
@@ -79,10 +69,9 @@ class Bundle(DefinitionModel):
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> Self:
-        """Direct ``Bundle.model_validate`` checks references too; ``parse_bundle`` runs them itself."""
-        if not (info.context or {}).get(SKIP_CHECKS):
-            from leadflow.definitions.checks import check_bundle
-
+        """Direct ``Bundle.model_validate`` checks references too; ``parse_bundle`` runs them itself,
+        and a bundle read back from the store was checked when it was applied."""
+        if not (info.context or {}).get(SKIP_CHECKS) and not reading_stored(info):
             problems = check_bundle(self)
             if problems:
                 raise DefinitionsError(problems)

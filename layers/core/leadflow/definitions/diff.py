@@ -1,12 +1,19 @@
-"""``bundle_diff``: what applying a bundle changes, for the apply preview and the version history."""
+"""What applying a bundle changes: ``bundle_diff`` for the preview and the history, ``removals``
+for the apply guard, ``segments_to_rebuild`` for the background rebuild."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from leadflow.definitions.bundle import LIST_SECTIONS, Bundle
+from leadflow.definitions.bundle import Bundle
+from leadflow.definitions.lists import ListKind
 from leadflow.definitions.scoring import Scoring
+from leadflow.definitions.sections import LIST_SECTIONS
+
+GUARDED_SECTIONS: tuple[str, ...] = ("campaigns", "forms", "lists", "flows", "sites")
+"""Sections whose items live systems depend on (sites post to forms, contacts sit in lists and
+campaigns, flows hold enrolments): removing one must be confirmed."""
 
 
 def _ids_diff(old: Sequence[Any], new: Sequence[Any]) -> dict[str, list[str]]:
@@ -50,3 +57,24 @@ def bundle_diff(old: Bundle | None, new: Bundle) -> dict[str, Any]:
     if scoring is not None:
         result["scoring"] = scoring
     return result
+
+
+def removals(diff: dict[str, Any]) -> dict[str, list[str]]:
+    """Per guarded section, the ids that ``diff`` removes; empty when nothing live would go."""
+    return {
+        section: list(diff[section]["removed"])
+        for section in GUARDED_SECTIONS
+        if section in diff and diff[section]["removed"]
+    }
+
+
+def segments_to_rebuild(old: Bundle | None, new: Bundle, diff: dict[str, Any]) -> list[str]:
+    """Segments whose membership may differ under ``new``: added, changed or removed ones, or
+    every segment when the temperature bands moved."""
+    new_segments = {item.id for item in new.lists if item.kind == ListKind.SEGMENT}
+    old_segments = {item.id for item in old.lists if item.kind == ListKind.SEGMENT} if old else set()
+    if diff.get("scoring", {}).get("temperature"):
+        return sorted(new_segments | old_segments)
+    lists = diff.get("lists", {})
+    touched = set(lists.get("added", [])) | set(lists.get("changed", [])) | set(lists.get("removed", []))
+    return sorted(touched & (new_segments | old_segments))

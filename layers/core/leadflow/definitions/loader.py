@@ -8,12 +8,13 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from leadflow.definitions.bundle import LIST_SECTIONS, SECTIONS, SKIP_CHECKS, Bundle
+from leadflow.definitions.bundle import SKIP_CHECKS, Bundle
 from leadflow.definitions.checks import check_bundle
 from leadflow.definitions.document import read_document
 from leadflow.definitions.errors import DefinitionsError, Problem
 from leadflow.definitions.messages import problems_from
 from leadflow.definitions.scoring import Scoring
+from leadflow.definitions.sections import LIST_SECTIONS, SECTIONS
 from leadflow.definitions.templates import CHECK_TEMPLATES
 
 

@@ -1,8 +1,8 @@
 """Email templates: subject, HTML and text bodies in Jinja2 (sandboxed), and the sender.
 
 The Jinja2 syntax check runs when a bundle is applied; readers of an already-validated stored
-bundle skip it (``parse_bundle(..., check_templates=False)``) so their cold start never imports
-Jinja2. The renderer should use ``jinja_environment()`` too, so what validates is what renders.
+bundle skip it (``load_stored``, or ``parse_bundle(..., check_templates=False)``) so their cold
+start never imports Jinja2. The renderer should use ``jinja_environment()`` too, so what validates is what renders.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from leadflow.definitions.base import DefinitionModel, DisplayName, Slug
+from leadflow.definitions.base import DefinitionModel, DisplayName, Slug, applying
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
@@ -86,7 +86,7 @@ class EmailTemplate(DefinitionModel):
     @field_validator("subject", "html", "text")
     @classmethod
     def _jinja(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and (info.context or {}).get(CHECK_TEMPLATES, True):
+        if value is not None and applying(info) and (info.context or {}).get(CHECK_TEMPLATES, True):
             check_template_syntax(value)
         return value
 

@@ -1,10 +1,14 @@
-"""The part of a contact that processing reads and changes, as plain data."""
+"""The part of a contact that processing reads and changes, as plain data, and its mapping to and
+from the stored ``Contact`` (one place, so processing, decay, segments and simulation agree)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+from leadflow import clock
+from leadflow.domain.contacts import Contact
 
 
 @dataclass(slots=True)
@@ -42,3 +46,39 @@ class ContactState:
             last_activity_at=self.last_activity_at,
             rule_days=dict(self.rule_days),
         )
+
+
+def state_of(contact: Contact) -> ContactState:
+    """What processing needs of a stored contact; ``rule_days`` is stored as ``'YYYY-MM-DD:count'``."""
+    rule_days: dict[str, tuple[date, int]] = {}
+    for rule_id, value in contact.rule_days.items():
+        day, _, count = value.partition(":")
+        rule_days[rule_id] = (date.fromisoformat(day), int(count or 0))
+    return ContactState(
+        contact_id=contact.contact_id,
+        score=contact.score,
+        stage=contact.stage,
+        tags=set(contact.tags),
+        status=str(contact.status),
+        fields=dict(contact.fields),
+        ma_campaign_id=contact.ma_campaign_id,
+        lists=set(contact.lists),
+        crm_statuses=dict(contact.crm),
+        qualified_at=clock.iso(contact.qualified_at) if contact.qualified_at else None,
+        last_activity_at=contact.last_activity_at,
+        rule_days=rule_days,
+    )
+
+
+def profile_changes(state: ContactState) -> dict[str, Any]:
+    """The profile attributes that processing derives, as the store writes them back."""
+    return {
+        "score": state.score,
+        "stage": state.stage,
+        "tags": sorted(state.tags),
+        "lists": sorted(state.lists),
+        "crm": state.crm_statuses,
+        "rule_days": {rule: f"{day.isoformat()}:{count}" for rule, (day, count) in state.rule_days.items()},
+        "qualified_at": state.qualified_at,
+        "last_activity_at": clock.iso(state.last_activity_at) if state.last_activity_at else None,
+    }

@@ -16,10 +16,10 @@ from leadflow.adapters import activity_queue, event_bus
 from leadflow.adapters.event_bus import DomainEvent
 from leadflow.domain import processing
 from leadflow.domain.contacts import Contact
+from leadflow.domain.state import state_of
 from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
 from leadflow.services import definitions
-from leadflow.services.processor import state_of
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
 from leadflow.store import dynamo

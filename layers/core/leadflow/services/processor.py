@@ -9,7 +9,7 @@ re-announces the events stored with the activity, which carry stable ids for con
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from leadflow import clock
@@ -19,7 +19,7 @@ from leadflow.domain import processing
 from leadflow.domain.activities import Activity
 from leadflow.domain.contacts import Contact
 from leadflow.domain.emails import InvalidEmail, normalise_email
-from leadflow.domain.state import ContactState
+from leadflow.domain.state import profile_changes, state_of
 from leadflow.errors import TemporarilyUnavailable
 from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
@@ -92,40 +92,6 @@ def _anonymous_bucket(activity: Activity) -> str | None:
     return None
 
 
-def state_of(contact: Contact) -> ContactState:
-    rule_days: dict[str, tuple[date, int]] = {}
-    for rule_id, value in contact.rule_days.items():
-        day, _, count = value.partition(":")
-        rule_days[rule_id] = (date.fromisoformat(day), int(count or 0))
-    return ContactState(
-        contact_id=contact.contact_id,
-        score=contact.score,
-        stage=contact.stage,
-        tags=set(contact.tags),
-        status=str(contact.status),
-        fields=dict(contact.fields),
-        ma_campaign_id=contact.ma_campaign_id,
-        lists=set(contact.lists),
-        crm_statuses=dict(contact.crm),
-        qualified_at=clock.iso(contact.qualified_at) if contact.qualified_at else None,
-        last_activity_at=contact.last_activity_at,
-        rule_days=rule_days,
-    )
-
-
-def _changes(state: ContactState) -> dict[str, Any]:
-    return {
-        "score": state.score,
-        "stage": state.stage,
-        "tags": sorted(state.tags),
-        "lists": sorted(state.lists),
-        "crm": state.crm_statuses,
-        "rule_days": {rule: f"{day.isoformat()}:{count}" for rule, (day, count) in state.rule_days.items()},
-        "qualified_at": state.qualified_at,
-        "last_activity_at": clock.iso(state.last_activity_at) if state.last_activity_at else None,
-    }
-
-
 def _domain_events(activity: Activity, outcome: processing.Outcome) -> list[DomainEvent]:
     return [
         DomainEvent(
@@ -142,7 +108,7 @@ def _apply(bundle: Bundle, contact: Contact, activity: Activity) -> str:
         _add_sales_facts(events, contact, [asdict(entry) for entry in outcome.ledger])
     now = clock.now()
     stamp = clock.iso(now)
-    changes = _changes(outcome.after)
+    changes = profile_changes(outcome.after)
     due = processing.next_decay(bundle, outcome.after, outcome.after.last_activity_at or now)
     removals = None
     if due is None:

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from leadflow import clock
+from leadflow.adapters import event_bus
 from leadflow.domain.conditions import holds
+from leadflow.domain.state import state_of
+from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
 from leadflow.services import definitions
-from leadflow.services.processor import state_of
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
 from leadflow.store import dynamo
@@ -23,18 +25,6 @@ from leadflow.store import dynamo
 if TYPE_CHECKING:
     from leadflow.definitions import Bundle
     from leadflow.domain.contacts import Contact
-
-
-def segments_to_rebuild(old: Bundle | None, new: Bundle, diff: dict[str, Any]) -> list[str]:
-    """Segments whose membership may differ under ``new``: added, changed or removed ones, or
-    every segment when the temperature bands moved."""
-    new_segments = {item.id for item in new.lists if str(item.kind) == "segment"}
-    old_segments = {item.id for item in old.lists if str(item.kind) == "segment"} if old else set()
-    if diff.get("scoring", {}).get("temperature"):
-        return sorted(new_segments | old_segments)
-    lists = diff.get("lists", {})
-    touched = set(lists.get("added", [])) | set(lists.get("changed", [])) | set(lists.get("removed", []))
-    return sorted(touched & (new_segments | old_segments))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +87,6 @@ def _rebuild_contact(bundle: Bundle, contact: Contact, segment_ids: list[str]) -
 def rebuild(segment_ids: list[str], cursor: dict[str, Any] | None, has_time: Any) -> dict[str, Any]:
     """Rebuilds page after page while ``has_time()``; if pages remain, hands the cursor on
     through a ``SegmentRebuildContinued`` event, which brings this job back."""
-    from leadflow.adapters import event_bus
-    from leadflow.ids import stable_id
-
     examined = changed = 0
     while segment_ids:
         page = rebuild_page(segment_ids, cursor)

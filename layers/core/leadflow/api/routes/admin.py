@@ -41,7 +41,9 @@ def _caller() -> str | None:
 @router.put(
     "/v1/admin/definitions",
     summary="Apply a definitions bundle",
-    description="YAML or JSON; validated as a whole. `dry_run=true` validates and reports the diff only.",
+    description="YAML or JSON; validated as a whole. `dry_run=true` validates and reports the diff only. "
+    "A bundle that removes live campaigns, forms, lists, flows or sites is refused (409, with "
+    "`removals`) unless `allow_removals=true`.",
     tags=["Definitions"],
     responses={409: {"description": "Another apply changed the definitions meanwhile"}},
 )
@@ -49,6 +51,9 @@ def apply_definitions(
     dry_run: Annotated[bool, Query(description="Validate and diff without storing")] = False,
     simulate: Annotated[
         bool, Query(description="Also replay the last 30 days through the new scoring (implies dry_run)")
+    ] = False,
+    allow_removals: Annotated[
+        bool, Query(description="Confirm that live campaigns, forms, lists, flows or sites may be removed")
     ] = False,
 ) -> DefinitionsApplied:
     from leadflow.definitions import DefinitionsError
@@ -64,18 +69,28 @@ def apply_definitions(
         raise ValidationFailed.for_fields({"body": "the body is not valid UTF-8"}) from None
     try:
         result = definitions.apply(
-            text, content_type=media.essence, dry_run=dry_run, applied_by=_caller(), simulate=simulate
+            text,
+            content_type=media.essence,
+            dry_run=dry_run or simulate,
+            applied_by=_caller(),
+            allow_removals=allow_removals,
         )
     except DefinitionsError as error:
         problems = {problem.path or "bundle": problem.message for problem in error.problems}
         raise ValidationFailed(f"the bundle has {len(error.problems)} problem(s)", problems) from None
+    report = None
+    if simulate:
+        from leadflow.services import simulation  # the replay and its domain: only simulations pay for them
+
+        report = simulation.simulate_scoring(result.bundle)
     return DefinitionsApplied(
         version=result.version,
         previous_version=result.previous_version,
         dry_run=result.dry_run,
         applied_at=result.applied_at,
         diff=result.diff,
-        simulation=result.simulation,
+        removals=result.removals,
+        simulation=report,
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from leadflow.definitions.checks.campaigns import check_campaigns
-from leadflow.definitions.checks.context import Checker
+from leadflow.definitions.checks.context import Checker, Definitions
 from leadflow.definitions.checks.flows import check_flows
 from leadflow.definitions.checks.forms import check_forms
 from leadflow.definitions.checks.ids import check_ids
@@ -15,14 +15,13 @@ from leadflow.definitions.checks.scoring import check_scoring
 from leadflow.definitions.checks.sync import check_sync_rules
 
 if TYPE_CHECKING:
-    from leadflow.definitions.bundle import Bundle
     from leadflow.definitions.errors import Problem
 
 __all__ = ["check_bundle"]
 
 
 def check_bundle(
-    bundle: Bundle,
+    bundle: Definitions,
     *,
     positions: Mapping[str, Sequence[int]] | None = None,
     opaque: Mapping[str, set[str]] | None = None,

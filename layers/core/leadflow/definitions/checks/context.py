@@ -4,17 +4,46 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from leadflow.definitions.campaigns import Campaign, CampaignKind
 from leadflow.definitions.errors import Problem
 from leadflow.definitions.flows import Flow
 from leadflow.definitions.forms import Form
 from leadflow.definitions.lists import ContactList, ListKind
+from leadflow.definitions.scoring import Scoring
+from leadflow.definitions.sites import Site
+from leadflow.definitions.sync import SyncRule
 from leadflow.definitions.templates import EmailTemplate
 
-if TYPE_CHECKING:
-    from leadflow.definitions.bundle import Bundle
+
+class Definitions(Protocol):
+    """What the checks read of a bundle: its sections and its lookups by id. ``Bundle`` is one;
+    a protocol, so the checks that ``Bundle`` runs on itself do not depend back on it."""
+
+    @property
+    def campaigns(self) -> Sequence[Campaign]: ...
+    @property
+    def forms(self) -> Sequence[Form]: ...
+    @property
+    def scoring(self) -> Scoring: ...
+    @property
+    def lists(self) -> Sequence[ContactList]: ...
+    @property
+    def flows(self) -> Sequence[Flow]: ...
+    @property
+    def email_templates(self) -> Sequence[EmailTemplate]: ...
+    @property
+    def sync_rules(self) -> Sequence[SyncRule]: ...
+    @property
+    def sites(self) -> Sequence[Site]: ...
+
+    def campaign(self, campaign_id: str) -> Campaign | None: ...
+    def form(self, form_id: str) -> Form | None: ...
+    def flow(self, flow_id: str) -> Flow | None: ...
+    def template(self, template_id: str) -> EmailTemplate | None: ...
+    def list(self, list_id: str) -> ContactList | None: ...
+
 
 _KIND_WORD = {CampaignKind.MA: "an MA", CampaignKind.CRM: "a CRM"}
 
@@ -28,7 +57,7 @@ class Checker:
     items (``opaque`` ids) are not reported again as unknown.
     """
 
-    bundle: Bundle
+    bundle: Definitions
     positions: Mapping[str, Sequence[int]] = field(default_factory=dict)
     opaque: Mapping[str, set[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from leadflow.definitions.bundle import LIST_SECTIONS
 from leadflow.definitions.checks.context import Checker
+from leadflow.definitions.sections import LIST_SECTIONS
 
 
 def _unique(checker: Checker, values: Sequence[str], path_of: Sequence[str], what: str) -> None:
