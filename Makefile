@@ -51,7 +51,11 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser test"; \
 		if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
-		else echo "chromium missing and not root: the browser test will be skipped"; fi; }
+		else echo "chromium missing and not root: install it (sudo apt-get install chromium), or the browser test fails"; fi; }
+	@command -v node >/dev/null 2>&1 || { \
+		echo "Installing node for the snippet's tests"; \
+		if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null); \
+		else echo "node missing and not root: install it (sudo apt-get install nodejs), or the snippet's tests fail"; fi; }
 
 test: lint check-template build browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile

@@ -28,10 +28,10 @@ def _request(connection: http.client.HTTPConnection, method: str, path: str, **k
 
 
 def measure(submissions: int) -> list[float]:
-    from leadflow_local.stack import LocalStack
+    from leadflow_local.stack import DevStack
 
     latencies: list[float] = []
-    with LocalStack(port=0, definitions=ROOT / "examples" / "demo.yaml", admin_token="bench") as stack:
+    with DevStack(port=0, definitions=ROOT / "examples" / "demo.yaml", admin_token="bench") as stack:
         address = urlsplit(stack.url)
         connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
         admin = {"Authorization": "Bearer bench"}

@@ -245,7 +245,7 @@ def set_paused(url: str, paused: bool) -> None:
 
 def in_process(bundle: Path, requests_total: int) -> dict[str, dict[str, float]]:
     """The same handler on an in-process stack, consumer paused: called directly, and through the front."""
-    from leadflow_local.stack import LocalStack
+    from leadflow_local.stack import DevStack
 
     def measure(call: Callable[[int], Any]) -> dict[str, float]:
         latencies, wall = [], 0.0
@@ -265,7 +265,7 @@ def in_process(bundle: Path, requests_total: int) -> dict[str, dict[str, float]]
     with (
         Path(os.devnull).open("w") as sink,
         redirect_stdout(sink),
-        LocalStack(port=0, definitions=bundle) as stack,
+        DevStack(port=0, definitions=bundle) as stack,
     ):
         for index in range(50):  # warm up: imports on first use, caches, connection pools
             stack.request("POST", PATH, body=form_body("warm", index), headers=FORM_HEADERS)

@@ -29,7 +29,7 @@ def moto_stack() -> Iterator[None]:
     from tests.support.moto_stack import create_stack
 
     with mock_aws():
-        os.environ.update(create_stack().environment())
+        os.environ.update({**create_stack().environment(), **BENCH_ENVIRONMENT})  # the bench's settings win
         reset_settings()
         aws.reset_clients()
         definitions.forget_cached()

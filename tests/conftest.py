@@ -1,4 +1,8 @@
-"""Shared fixtures: an in-process moto AWS built from template.yaml, settings and clock reset."""
+"""Shared fixtures: an in-process moto AWS built from template.yaml, settings and clock reset.
+
+The resources and the functions' environment come from the local stack's own code
+(tests/support/moto_stack.py), so these tiers and ``make dev`` run the same template the same way.
+"""
 
 from __future__ import annotations
 
@@ -67,11 +71,11 @@ def aws_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    monkeypatch.setenv("DEFINITIONS_CACHE_SECONDS", "300")
     try:
-        stack = create_stack()
+        stack = create_stack(endpoint)
         for name, value in stack.environment().items():
             monkeypatch.setenv(name, value)
+        monkeypatch.setenv("DEFINITIONS_CACHE_SECONDS", "300")
         reset_settings()
         aws_clients.reset_clients()
         definitions.forget_cached()

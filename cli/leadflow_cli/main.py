@@ -112,7 +112,7 @@ def _apply_refused(args: argparse.Namespace, error: ApiError) -> int:
     if args.json:
         _print_json(error.body)
         return code
-    if code == EXIT_REMOVALS:
+    if code == EXIT_REMOVALS and removals:  # (repeats the check above, for the type checker)
         print(
             f"Refused: applying {args.file} would remove {_count(removals)} live definition(s):",
             file=sys.stderr,

@@ -4,7 +4,7 @@ moto matches event patterns correctly but answers HTTP 500 to ``put_events`` whe
 rule has a Lambda target (docs/LOCAL.md). So each target of each enabled rule gets a "tap"
 queue in moto: the rule's only moto target. moto's matcher fills the tap; a poller takes each
 event from it and delivers it to the real target (a function, a queue, another bus), applying
-the target's ``Input``/``InputPath``/``InputTransformer``. A delivery that fails returns to
+the target's ``Input`` or ``InputPath`` (template.py refuses an ``InputTransformer``). A delivery that fails returns to
 the tap and is retried after its visibility timeout, then parked in the tap's DLQ.
 """
 
@@ -28,7 +28,6 @@ log = logging.getLogger("leadflow_local")
 
 TAP_VISIBILITY_SECONDS = 60  # Lambda's asynchronous retries come one and two minutes apart
 TAP_MAX_RECEIVES = 3  # the first delivery and Lambda's two asynchronous retries
-_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
 
 
 class TargetDelivery:
@@ -48,12 +47,10 @@ class TargetDelivery:
         event: Any,
         *,
         label: str,
-        rule_name: str = "",
-        rule_arn: str = "",
         quiet: bool = False,
     ) -> None:
         """Deliver ``event`` (shaped by the target); raises when the target failed."""
-        payload = shape_payload(target, event, rule_name=rule_name, rule_arn=rule_arn)
+        payload = shape_payload(target, event)
         started = time.monotonic()
         if target.kind == "function" and target.function is not None:
             self._functions[target.function].invoke(payload)
@@ -85,31 +82,28 @@ class TargetDelivery:
             (time.monotonic() - started) * 1000,
         )
 
+    def dead_letter(self, arn: str, event: Any, attributes: Mapping[str, str]) -> None:
+        """Park an event whose delivery failed in the target's dead-letter queue, as Scheduler does."""
+        self._sqs.send_message(
+            QueueUrl=self._queue_urls[arn],
+            MessageBody=event if isinstance(event, str) else json.dumps(event),
+            MessageAttributes={
+                name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
+            },
+        )
 
-def shape_payload(target: TargetSpec, event: Any, *, rule_name: str = "", rule_arn: str = "") -> Any:
-    """Apply a target's Input, InputPath or InputTransformer to the matched event."""
+
+def shape_payload(target: TargetSpec, event: Any) -> Any:
+    """Apply a target's Input or InputPath to the matched event."""
     if target.input is not None:
         return _json_or_text(target.input)
     if target.input_path:
         return json_path(event, target.input_path)
-    if target.input_transformer:
-        paths = target.input_transformer.get("InputPathsMap") or {}
-        values = {name: json_path(event, path) for name, path in paths.items()}
-        values.update(
-            {
-                "aws.events.event": event,
-                "aws.events.event.json": event,
-                "aws.events.rule-name": rule_name,
-                "aws.events.rule-arn": rule_arn,
-                "aws.events.event.ingestion-time": event.get("time", "") if isinstance(event, dict) else "",
-            }
-        )
-        return _json_or_text(render_template(str(target.input_transformer.get("InputTemplate", "")), values))
     return event
 
 
 def json_path(document: Any, path: str) -> Any:
-    """The simple ``$.a.b[0]`` paths EventBridge accepts in InputPath and InputPathsMap."""
+    """The simple ``$.a.b[0]`` paths EventBridge accepts in InputPath."""
     if path in ("$", ""):
         return document
     node = document
@@ -120,27 +114,6 @@ def json_path(document: Any, path: str) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return node
-
-
-def render_template(template: str, values: Mapping[str, Any]) -> str:
-    """EventBridge's rule: a quoted placeholder inserts text, an unquoted one inserts JSON."""
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in values:
-            return match.group(0)
-        value = values[name]
-        quoted = (
-            match.start() > 0
-            and template[match.start() - 1] == '"'
-            and template[match.end() : match.end() + 1] == '"'
-        )
-        if quoted:
-            text = value if isinstance(value, str) else json.dumps(value)
-            return json.dumps(text)[1:-1]
-        return value if isinstance(value, str) else json.dumps(value)
-
-    return _PLACEHOLDER.sub(replace, template)
 
 
 def _json_or_text(text: str) -> Any:
@@ -160,7 +133,6 @@ class RuleTargetPoller(QueuePoller):
         *,
         delivery: TargetDelivery,
         account: str,
-        rule_arn: str,
         queue_name: str,
         queue_url: str,
         sqs: Any,
@@ -183,7 +155,6 @@ class RuleTargetPoller(QueuePoller):
         self.target = target
         self._delivery = delivery
         self._account = account
-        self._rule_arn = rule_arn
 
     def _process(self, batch: list[dict[str, Any]]) -> None:
         for message in batch:
@@ -192,9 +163,7 @@ class RuleTargetPoller(QueuePoller):
             event.setdefault("account", self._account)
             label = f"rule {self.rule.logical_id} ({event.get('detail-type', '?')})"
             try:
-                self._delivery.deliver(
-                    self.target, event, label=label, rule_name=self.rule.name, rule_arn=self._rule_arn
-                )
+                self._delivery.deliver(self.target, event, label=label)
             except Exception:
                 log.exception(
                     "%s -> %s failed; retried after %d s",
@@ -247,16 +216,12 @@ def wire_rules(
                     {"Id": f"leadflow-local-tap-{index}", "Arn": f"arn:aws:sqs:{region}:{account}:{base}"}
                 ],
             )
-            rule_arn = f"arn:aws:events:{region}:{account}:rule/" + (
-                rule.name if rule.bus_name == "default" else f"{rule.bus_name}/{rule.name}"
-            )
             pollers.append(
                 RuleTargetPoller(
                     rule,
                     target,
                     delivery=delivery,
                     account=account,
-                    rule_arn=rule_arn,
                     queue_name=base,
                     queue_url=tap_url,
                     sqs=sqs,

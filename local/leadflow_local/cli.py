@@ -17,7 +17,7 @@ from types import FrameType
 
 from leadflow_local import console as dev_console
 from leadflow_local.errors import StackError
-from leadflow_local.stack import DEFAULT_DEFINITIONS, DEFAULT_TEMPLATE, LocalStack
+from leadflow_local.stack import DEFAULT_DEFINITIONS, DEFAULT_TEMPLATE, DevStack
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,10 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    stack: LocalStack | None = None
+    stack: DevStack | None = None
     try:
         definitions = None if args.no_definitions else _definitions(args.definitions)
-        stack = LocalStack(
+        stack = DevStack(
             port=args.port,
             host=args.host,
             template=args.template,
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         dev_console.restore(console)
 
 
-def _announce(stack: LocalStack, definitions: Path | None, console: object) -> None:
+def _announce(stack: DevStack, definitions: Path | None, console: object) -> None:
     url = stack.url
     lines = [
         "",

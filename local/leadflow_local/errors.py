@@ -23,7 +23,7 @@ class PortInUseError(StackError):
         self.port = port
 
 
-class DefinitionsError(StackError):
+class BundleRefusedError(StackError):
     """The definitions bundle given at start was refused; ``problems`` maps each path to its message."""
 
     def __init__(self, source: str, message: str, problems: dict[str, str]) -> None:

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -44,6 +45,20 @@ class LambdaContext:
     tenant_id: str | None = None
     _started: float = field(default_factory=time.monotonic)
 
+    @classmethod
+    def start(
+        cls, function_name: str, *, arn: str = "", memory_mb: int = 128, timeout_seconds: float = 3.0
+    ) -> LambdaContext:
+        """The context of a new invocation (Lambda's defaults: 128 MB, 3 s); its clock starts now."""
+        return cls(
+            function_name=function_name,
+            invoked_function_arn=arn or f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}",
+            memory_limit_in_mb=memory_mb,
+            aws_request_id=str(uuid.uuid4()),
+            timeout_seconds=timeout_seconds,
+            log_group_name=f"/aws/lambda/{function_name}",
+        )
+
     def get_remaining_time_in_millis(self) -> int:
         elapsed = time.monotonic() - self._started
         return max(0, int((self.timeout_seconds - elapsed) * 1000))
@@ -64,13 +79,11 @@ class LambdaFunction:
     def invoke(self, event: Any) -> Any:
         """Run the handler on ``event``; its exception propagates, as Lambda reports it as an error."""
         with self._lock:
-            context = LambdaContext(  # made inside the lock: waiting is not the function's time
-                function_name=self.spec.name,
-                invoked_function_arn=self.spec.arn,
-                memory_limit_in_mb=self.spec.memory_mb,
-                aws_request_id=str(uuid.uuid4()),
+            context = LambdaContext.start(  # made inside the lock: waiting is not the function's time
+                self.spec.name,
+                arn=self.spec.arn,
+                memory_mb=self.spec.memory_mb,
                 timeout_seconds=self.spec.timeout_seconds,
-                log_group_name=f"/aws/lambda/{self.spec.name}",
             )
             started = time.monotonic()
             try:
@@ -97,7 +110,7 @@ def load_handler(spec: FunctionSpec) -> Handler:
             f"{spec.logical_id}: handler file {file} does not exist (CodeUri {spec.code_dir})"
         )
     try:
-        module = _import_file(f"leadflow_local_functions.{spec.logical_id}", file)
+        module = import_file(f"leadflow_local_functions.{spec.logical_id}", file)
     except Exception as error:
         raise TemplateError(f"{spec.logical_id}: importing {file} failed: {error!r}") from error
     handler = getattr(module, attribute, None)
@@ -106,8 +119,11 @@ def load_handler(spec: FunctionSpec) -> Handler:
     return handler
 
 
-def _import_file(name: str, file: Any) -> ModuleType:
-    """A fresh import each start: a second stack in one process gets the current code."""
+def import_file(name: str, file: Path) -> ModuleType:
+    """Import ``file`` as module ``name``, afresh: a second stack in one process gets the current code.
+
+    The one way a handler is loaded by path, here and in the tests (tests/support/functions.py).
+    """
     module_spec = importlib.util.spec_from_file_location(name, file)
     if module_spec is None or module_spec.loader is None:
         raise TemplateError(f"cannot import {file}")

@@ -2,36 +2,53 @@
 
 moto's CloudFormation skips secrets, schedules and queue policies, drops table TTL and fails
 on a rule whose ``EventBusName`` is a ``!Ref`` (docs/LOCAL.md), so each resource type here is
-one small creator calling the service API. Resources are created on first reference, which
-gives dependency order (a dead-letter queue before the queue that redrives to it) for free.
+one small creator calling the service API: one per type template.yaml declares, with the
+properties it uses. Resources are created on first reference, which gives dependency order (a
+dead-letter queue before the queue that redrives to it) for free.
+
+The same registry builds the in-process moto of the unit and integration tests
+(tests/support/moto_stack.py): ``AwsPlace(endpoint=None)`` talks to ``mock_aws``.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from leadflow_local.errors import TemplateError
 from leadflow_local.intrinsics import IntrinsicError, Resolver, ResourceAttributes
 from leadflow_local.template import ExpandedTemplate
 
-# Types the stack emulates without creating anything in moto (it runs or serves them itself),
-# or that have no local meaning; listed so the start-up summary can say so.
-NOT_CREATED = {
+# Types the stack runs or serves itself (nothing in moto), and types it knowingly leaves out,
+# each with the reason the start-up summary gives. A type in neither list nor _CREATORS is a
+# note at start: the template gained something the local stack does not know.
+EMULATED = {
     "AWS::Lambda::Function": "run in-process",
     "AWS::Lambda::EventSourceMapping": "polled by the stack",
     "AWS::ApiGatewayV2::Api": "served by the stack",
+    "AWS::ApiGatewayV2::Stage": "served by the stack",
+    "AWS::Lambda::LayerVersion": "its package is imported from the repository",
+}
+NOT_NEEDED = {
+    "AWS::Logs::LogGroup": "handlers log to the console",
+    "AWS::CloudWatch::Alarm": "no metrics are kept locally",
+    "AWS::IAM::Role": "IAM is not enforced locally",
+    "AWS::IAM::Policy": "IAM is not enforced locally",
+    "AWS::Lambda::Permission": "IAM is not enforced locally",
+    "AWS::SQS::QueuePolicy": "IAM is not enforced locally",
 }
 
 
 @dataclass(frozen=True)
 class AwsPlace:
-    """Where the embedded AWS lives and what the pseudo parameters say."""
+    """Where the embedded AWS lives (``None``: boto3's own endpoints, for mock_aws) and the pseudo parameters."""
 
-    endpoint: str
+    endpoint: str | None
     region: str
     account: str
     stack_name: str
@@ -56,6 +73,15 @@ class AwsPlace:
 
 
 Creator = Callable[["ResourceRegistry", str, dict[str, Any]], ResourceAttributes]
+_SESSION_LOCK = threading.Lock()
+
+
+@cache
+def _session() -> Any:
+    """One boto3 session for every registry: it loads each service's model once per process."""
+    import boto3
+
+    return boto3.session.Session()
 
 
 class ResourceRegistry:
@@ -66,24 +92,23 @@ class ResourceRegistry:
     ) -> None:
         self.template = template
         self.place = place
+        conditional = sorted(lid for lid, res in template.resources.items() if "Condition" in res)
+        if template.document.get("Conditions") or conditional:
+            raise TemplateError(
+                "template conditions are not emulated locally (template.yaml has none): "
+                + (", ".join(conditional) or "Conditions")
+            )
         self.resolver = Resolver(
-            parameters=template.parameter_values(parameters),
-            pseudo=place.pseudo,
-            lookup=self._lookup,
-            conditions=template.document.get("Conditions"),
-            mappings=template.document.get("Mappings"),
+            parameters=template.parameter_values(parameters), pseudo=place.pseudo, lookup=self._lookup
         )
         self._attributes: dict[str, ResourceAttributes] = {}
         self._in_progress: set[str] = set()
         self._clients: dict[str, Any] = {}
         self.created: Counter[str] = Counter()
-        self.skipped: Counter[str] = Counter()
+        self.not_needed: Counter[str] = Counter()
+        self.unknown: Counter[str] = Counter()
         self.queue_urls: dict[str, str] = {}  # ARN -> URL
-        self.active = {
-            logical_id
-            for logical_id, resource in template.resources.items()
-            if "Condition" not in resource or self.resolver.condition(resource["Condition"])
-        }
+        self.active = set(template.resources)  # every resource: no conditions (see above)
 
     # ---------------------------------------------------------------- public
     def create_all(self) -> None:
@@ -94,23 +119,25 @@ class ResourceRegistry:
             kind = self.template.resources[logical_id]["Type"]
             if kind in _CREATORS:
                 self._lookup(logical_id)
-            elif kind not in NOT_CREATED:
-                self.skipped[kind] += 1
+            elif kind in NOT_NEEDED:
+                self.not_needed[kind] += 1
+            elif kind not in EMULATED:
+                self.unknown[kind] += 1
 
     def client(self, service: str) -> Any:
         """A boto3 client on the embedded AWS (explicit endpoint: os.environ may not be set yet)."""
         if service not in self._clients:
-            import boto3
             from botocore.config import Config
 
-            self._clients[service] = boto3.session.Session().client(  # type: ignore[call-overload]
-                service,
-                endpoint_url=self.place.endpoint,
-                region_name=self.place.region,
-                aws_access_key_id="local",
-                aws_secret_access_key="local",  # noqa: S106 - moto accepts any key
-                config=Config(retries={"mode": "standard", "max_attempts": 2}),
-            )
+            with _SESSION_LOCK:  # a boto3 Session is not thread-safe; its clients are
+                self._clients[service] = _session().client(
+                    service,
+                    endpoint_url=self.place.endpoint,
+                    region_name=self.place.region,
+                    aws_access_key_id="local",
+                    aws_secret_access_key="local",  # noqa: S106 - moto accepts any key
+                    config=Config(retries={"mode": "standard", "max_attempts": 2}),
+                )
         return self._clients[service]
 
     def physical_name(self, logical_id: str, limit: int = 64) -> str:
@@ -144,13 +171,6 @@ class ResourceRegistry:
 
 
 # ------------------------------------------------------------------ creators
-def _tags(properties: dict[str, Any]) -> list[dict[str, str]]:
-    tags = properties.get("Tags") or []
-    if isinstance(tags, dict):
-        return [{"Key": str(key), "Value": str(value)} for key, value in tags.items()]
-    return [{"Key": str(tag["Key"]), "Value": str(tag["Value"])} for tag in tags]
-
-
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -171,23 +191,17 @@ def _table(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -
     }
     if billing == "PROVISIONED":
         kwargs["ProvisionedThroughput"] = props.get("ProvisionedThroughput", default_throughput)
-    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-        indexes = []
-        for index in props.get(key) or []:
-            kept = {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
-            if key == "GlobalSecondaryIndexes" and billing == "PROVISIONED":
-                kept["ProvisionedThroughput"] = index.get("ProvisionedThroughput", default_throughput)
-            indexes.append(kept)
-        if indexes:
-            kwargs[key] = indexes
-    stream = props.get("StreamSpecification")
-    if stream:
-        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    indexes = []
+    for index in props.get("GlobalSecondaryIndexes") or []:
+        kept = {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
+        if billing == "PROVISIONED":
+            kept["ProvisionedThroughput"] = index.get("ProvisionedThroughput", default_throughput)
+        indexes.append(kept)
+    if indexes:
+        kwargs["GlobalSecondaryIndexes"] = indexes
     sse = props.get("SSESpecification")
     if sse:
         kwargs["SSESpecification"] = {"Enabled": bool(sse.get("SSEEnabled", False))}
-    if props.get("Tags"):
-        kwargs["Tags"] = _tags(props)
     dynamodb = registry.client("dynamodb")
     description = dynamodb.create_table(**kwargs)["TableDescription"]
     ttl = props.get("TimeToLiveSpecification")
@@ -200,10 +214,7 @@ def _table(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -
         dynamodb.update_continuous_backups(
             TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
         )
-    attributes = {"Arn": description["TableArn"]}
-    if description.get("LatestStreamArn"):
-        attributes["StreamArn"] = description["LatestStreamArn"]
-    return ResourceAttributes(ref=name, attributes=attributes)
+    return ResourceAttributes(ref=name, attributes={"Arn": description["TableArn"]})
 
 
 _QUEUE_ATTRIBUTES = (
@@ -229,10 +240,7 @@ def _queue(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -
     if _text(props.get("FifoQueue", False)) == "true" and not name.endswith(".fifo"):
         name += ".fifo"
     attributes = {key: _text(props[key]) for key in _QUEUE_ATTRIBUTES if key in props}
-    kwargs: dict[str, Any] = {"QueueName": name, "Attributes": attributes}
-    if props.get("Tags"):
-        kwargs["tags"] = {tag["Key"]: tag["Value"] for tag in _tags(props)}
-    url = registry.client("sqs").create_queue(**kwargs)["QueueUrl"]
+    url = registry.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     arn = registry.place.arn("sqs", name)
     registry.queue_urls[arn] = url
     return ResourceAttributes(ref=url, attributes={"Arn": arn, "QueueName": name, "QueueUrl": url})
@@ -279,7 +287,11 @@ def _schedule(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]
         "Name": name,
         "ScheduleExpression": props["ScheduleExpression"],
         "FlexibleTimeWindow": props.get("FlexibleTimeWindow", {"Mode": "OFF"}),
-        "Target": {key: target[key] for key in ("Arn", "RoleArn", "Input") if key in target},
+        "Target": {
+            key: target[key]
+            for key in ("Arn", "RoleArn", "Input", "RetryPolicy", "DeadLetterConfig")
+            if key in target
+        },
         "State": props.get("State", "ENABLED"),
     }
     for key in ("GroupName", "ScheduleExpressionTimezone", "Description"):
@@ -289,12 +301,6 @@ def _schedule(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]
         if props.get(key):
             kwargs[key] = parse_iso(str(props[key]))
     arn = registry.client("scheduler").create_schedule(**kwargs)["ScheduleArn"]
-    return ResourceAttributes(ref=name, attributes={"Arn": arn})
-
-
-def _schedule_group(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
-    name = props.get("Name") or registry.physical_name(logical_id, 64)
-    arn = registry.client("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
     return ResourceAttributes(ref=name, attributes={"Arn": arn})
 
 
@@ -334,61 +340,13 @@ def _secret(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) 
     return ResourceAttributes(ref=arn, attributes={"Id": arn})
 
 
-def _parameter(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
-    name = props.get("Name") or f"/{registry.place.stack_name}/{logical_id}"
-    kind = props.get("Type", "String")
-    registry.client("ssm").put_parameter(Name=name, Value=str(props["Value"]), Type=kind, Overwrite=True)
-    return ResourceAttributes(ref=name, attributes={"Type": kind, "Value": props["Value"]})
-
-
-def _bucket(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
-    name = props.get("BucketName") or registry.physical_name(logical_id, 63).lower()
-    registry.client("s3").create_bucket(Bucket=name)
-    domain = f"{name}.s3.amazonaws.com"
-    return ResourceAttributes(
-        ref=name,
-        attributes={
-            "Arn": f"arn:aws:s3:::{name}",
-            "DomainName": domain,
-            "RegionalDomainName": f"{name}.s3.{registry.place.region}.amazonaws.com",
-        },
-    )
-
-
-def _topic(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
-    name = props.get("TopicName") or registry.physical_name(logical_id, 256)
-    attributes = {"FifoTopic": "true"} if _text(props.get("FifoTopic", False)) == "true" else {}
-    arn = registry.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
-    return ResourceAttributes(ref=arn, attributes={"TopicArn": arn, "TopicName": name})
-
-
-def _email_identity(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
-    identity = str(props["EmailIdentity"])
-    registry.client("sesv2").create_email_identity(EmailIdentity=identity)
-    return ResourceAttributes(ref=identity, attributes={})
-
-
-def _configuration_set(
-    registry: ResourceRegistry, logical_id: str, props: dict[str, Any]
-) -> ResourceAttributes:
-    name = props.get("Name") or registry.physical_name(logical_id, 64)
-    registry.client("sesv2").create_configuration_set(ConfigurationSetName=name)
-    return ResourceAttributes(ref=name, attributes={})
-
-
 _CREATORS: dict[str, Creator] = {
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
     "AWS::Events::EventBus": _event_bus,
     "AWS::Events::Rule": _rule,
     "AWS::Scheduler::Schedule": _schedule,
-    "AWS::Scheduler::ScheduleGroup": _schedule_group,
     "AWS::SecretsManager::Secret": _secret,
-    "AWS::SSM::Parameter": _parameter,
-    "AWS::S3::Bucket": _bucket,
-    "AWS::SNS::Topic": _topic,
-    "AWS::SES::EmailIdentity": _email_identity,
-    "AWS::SES::ConfigurationSet": _configuration_set,
 }
 
 
@@ -408,15 +366,6 @@ def _synthesize(
     if kind == "AWS::Lambda::Function":
         name = named("FunctionName")
         return ResourceAttributes(ref=name, attributes={"Arn": place.arn("lambda", f"function:{name}")})
-    if kind == "AWS::Lambda::Alias":
-        function = str(resolve(properties["FunctionName"]))
-        base = function if function.startswith("arn:") else place.arn("lambda", f"function:{function}")
-        arn = f"{base}:{resolve(properties['Name'])}"
-        return ResourceAttributes(ref=arn, attributes={"Arn": arn})
-    if kind == "AWS::Lambda::Version":
-        function = str(resolve(properties["FunctionName"]))
-        base = function if function.startswith("arn:") else place.arn("lambda", f"function:{function}")
-        return ResourceAttributes(ref=f"{base}:1", attributes={"Version": "1"})
     if kind == "AWS::Lambda::LayerVersion":
         arn = place.arn("lambda", f"layer:{named('LayerName', 140)}:1")
         return ResourceAttributes(ref=arn, attributes={})

@@ -3,6 +3,10 @@
 moto stores schedules and never fires them. Here each schedule knows its next firing in
 virtual time; whoever moves time (the background ticker, or ``advance``) asks for the due
 ones. Firings that fell due together are coalesced into one, at the time they are fired.
+
+A failed delivery is retried as the target's ``RetryPolicy`` allows (at once: AWS spaces the
+attempts out), then sent to its ``DeadLetterConfig`` queue, with the attributes Scheduler sets.
+Every failure is counted per schedule (``describe``), so a test can insist on none.
 """
 
 from __future__ import annotations
@@ -10,15 +14,16 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from leadflow.clock import Clock, iso
 from leadflow_local.activity import ActivityTracker
 from leadflow_local.bus import TargetDelivery
-from leadflow_local.schedule_expr import Schedule, parse_schedule
-from leadflow_local.template import ScheduleSpec
+from leadflow_local.errors import TemplateError
+from leadflow_local.schedule_expr import Schedule, ScheduleError, parse_schedule
+from leadflow_local.template import ScheduleSpec, TargetSpec
 
 log = logging.getLogger("leadflow_local")
 
@@ -28,6 +33,7 @@ class _Entry:
     spec: ScheduleSpec
     expression: Schedule
     next_fire: datetime | None
+    failures: int = 0
 
 
 class Scheduler:
@@ -54,7 +60,10 @@ class Scheduler:
             if not spec.enabled:
                 continue
             anchor = spec.start or now
-            expression = parse_schedule(spec.expression, anchor=anchor, timezone=spec.timezone)
+            try:
+                expression = parse_schedule(spec.expression, anchor=anchor)
+            except ScheduleError as error:
+                raise TemplateError(f"{spec.logical_id}: {error}") from error
             self._entries.append(_Entry(spec, expression, self._next(spec, expression, max(now, anchor))))
 
     def __len__(self) -> int:
@@ -66,6 +75,7 @@ class Scheduler:
                 "name": entry.spec.logical_id,
                 "expression": entry.spec.expression,
                 "next": iso(entry.next_fire) if entry.next_fire else None,
+                "failures": entry.failures,
             }
             for entry in self._entries
         ]
@@ -88,7 +98,7 @@ class Scheduler:
             scheduled = entry.next_fire
             entry.next_fire = self._next(entry.spec, entry.expression, now)
             with self._tracker.busy():
-                self._fire(entry.spec, scheduled, quiet=quiet)
+                entry.failures += self._fire(entry.spec, scheduled, quiet=quiet)
             fired += 1
         return fired
 
@@ -99,20 +109,48 @@ class Scheduler:
             return None
         return moment
 
-    def _fire(self, spec: ScheduleSpec, scheduled: datetime, *, quiet: bool) -> None:
+    def _fire(self, spec: ScheduleSpec, scheduled: datetime, *, quiet: bool) -> int:
+        """Deliver to every target; the number of targets that failed every attempt."""
         label = f"schedule {spec.logical_id} ({spec.expression})"
+        failed = 0
         for target in spec.targets:
             event = self._payload(spec, target.input, scheduled)
-            try:
-                if spec.source == "scheduler":
-                    # Scheduler sends Input as it is; the target's own shaping fields do not exist there.
-                    self._delivery.deliver(_without_shaping(target), event, label=label, quiet=quiet)
-                else:
-                    self._delivery.deliver(
-                        target, event, label=label, rule_name=spec.name, rule_arn=spec.arn, quiet=quiet
-                    )
-            except Exception:
-                log.exception("%s -> %s failed (not retried locally)", label, target.function or target.arn)
+            # Scheduler sends Input as it is; a scheduled rule's target shapes the event itself.
+            shaped = replace(target, input=None, input_path=None) if spec.source == "scheduler" else target
+            attempts = 1 + max(0, target.retry_attempts)
+            for attempt in range(1, attempts + 1):
+                try:
+                    self._delivery.deliver(shaped, event, label=label, quiet=quiet)
+                    break
+                except Exception as error:
+                    if attempt < attempts:
+                        log.warning("%s failed (attempt %d of %d): %r", label, attempt, attempts, error)
+                        continue
+                    failed += 1
+                    log.exception("%s -> %s failed %d times", label, target.function or target.arn, attempts)
+                    self._dead_letter(spec, target, event, error, attempts)
+        return failed
+
+    def _dead_letter(
+        self, spec: ScheduleSpec, target: TargetSpec, event: Any, error: Exception, attempts: int
+    ) -> None:
+        if target.dead_letter_arn is None:
+            log.error("%s has no DeadLetterConfig: the failed firing is dropped", spec.logical_id)
+            return
+        attributes = {
+            "ERROR_CODE": type(error).__name__,
+            "ERROR_MESSAGE": str(error)[:1000] or type(error).__name__,
+            "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
+            "RETRY_ATTEMPTS": str(attempts - 1),
+            "SCHEDULE_ARN": spec.arn,
+            "TARGET_ARN": target.arn,
+        }
+        try:
+            self._delivery.dead_letter(target.dead_letter_arn, event, attributes)
+        except Exception:
+            log.exception(
+                "%s: sending the failed firing to %s failed", spec.logical_id, target.dead_letter_arn
+            )
 
     def _payload(self, spec: ScheduleSpec, text: str | None, scheduled: datetime) -> Any:
         if spec.source == "rule":
@@ -141,9 +179,3 @@ class Scheduler:
             return json.loads(text)
         except ValueError:
             return text
-
-
-def _without_shaping(target: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(target, input=None, input_path=None, input_transformer=None)

@@ -1,4 +1,4 @@
-"""LocalStack: the whole local Leadflow in one process, started by ``make dev`` and by the e2e tests.
+"""DevStack: the whole local Leadflow in one process, started by ``make dev`` and by the e2e tests.
 
 Start order matters and is the point of this module: bind the port first (a taken port fails
 at once), start moto, create the template's resources, set the environment the handlers read,
@@ -15,14 +15,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from leadflow_local.activity import ActivityTracker
 from leadflow_local.apigw import HttpRequest, HttpResponse, RouteTable
-from leadflow_local.errors import DefinitionsError, StackError
+from leadflow_local.errors import BundleRefusedError, StackError
 from leadflow_local.http_front import Front, HttpFront
 from leadflow_local.lambda_runtime import LambdaFunction
 from leadflow_local.local_routes import LocalRoutes
@@ -37,10 +37,10 @@ ACCOUNT = "123456789012"  # moto's default account
 _DRAIN_TIMEOUT = 60.0
 
 _active_lock = threading.Lock()
-_active: LocalStack | None = None
+_active: DevStack | None = None
 
 
-class LocalStack:
+class DevStack:
     """Leadflow on an embedded AWS. Use as a context manager, or ``start()``/``stop()``.
 
     ``port=0`` picks a free port (tests); ``definitions=None`` applies no bundle.
@@ -73,9 +73,11 @@ class LocalStack:
         self.region = region
         self.max_schedule_steps = max_schedule_steps
         self.url = ""
+        self.port = 0  # the port served on, once started (``port=0`` asks for a free one)
         self.ready_seconds = 0.0
         self.summary: list[str] = []
         self.warnings: list[str] = []
+        self.origin_note = ""
         self.functions: dict[str, LambdaFunction] = {}
         self._tracker = ActivityTracker()
         self._paused = threading.Event()
@@ -90,7 +92,7 @@ class LocalStack:
         self._registry: Any = None
 
     # ------------------------------------------------------------- lifecycle
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> DevStack:
         return self.start()
 
     def __exit__(
@@ -98,13 +100,13 @@ class LocalStack:
     ) -> None:
         self.stop()
 
-    def start(self) -> LocalStack:
+    def start(self) -> DevStack:
         """Bring everything up; on any failure, undo what started and raise."""
         global _active
         with _active_lock:
             if _active is not None:
                 raise StackError(
-                    "another LocalStack runs in this process; moto's backends are process-wide: stop it first"
+                    "another DevStack runs in this process; moto's backends are process-wide: stop it first"
                 )
             _active = self
         self._cleanup.append(_release_active)
@@ -137,7 +139,8 @@ class LocalStack:
         document = self._read_definitions()  # a missing file fails before anything starts
         http = HttpFront(self.host, self.requested_port)
         self._cleanup.append(http.stop)
-        self.url = f"http://{self.host}:{http.port}"
+        self.port = http.port
+        self.url = f"http://{self.host}:{self.port}"
 
         template = load_template(self.template_path, self.region)
         moto = MotoServer()
@@ -149,7 +152,10 @@ class LocalStack:
         self._registry = registry
         registry.create_all()
         model = build_model(template, registry.resolver, registry.active)
-        self.warnings = list(model.warnings)
+        self.warnings = list(model.warnings) + [
+            f"{kind} x{count} is neither created nor known to be unneeded: add it to resources.py"
+            for kind, count in sorted(registry.unknown.items())
+        ]
 
         self._install_environment(model, template, registry)
         clock = core_clock.AdjustableClock(speed=self.clock_speed)
@@ -301,6 +307,7 @@ class LocalStack:
         import json
 
         content_type = "application/json" if path.suffix.lower() == ".json" else "application/yaml"
+        document, content_type = self._follow_served_port(document, content_type)
         response = self.request(
             "PUT",
             "/v1/admin/definitions",
@@ -316,9 +323,37 @@ class LocalStack:
             message = (
                 f"HTTP {response.status} {refusal.get('code', '')}: {refusal.get('message', '')}".strip()
             )
-            raise DefinitionsError(str(path), message, problems)
+            raise BundleRefusedError(str(path), message, problems)
+
+    def _follow_served_port(self, document: bytes, content_type: str) -> tuple[bytes, str]:
+        """The bundle with its default-port local origins also allowing the served port (demo_origins).
+
+        A document that does not parse is sent as it is, so the admin API reports its errors.
+        """
+        import json
+
+        from leadflow.definitions import DefinitionsError
+        from leadflow.definitions.document import read_document
+        from leadflow_local.demo_origins import follow_port, served_origins
+
+        try:
+            parsed = read_document(document, content_type)
+        except DefinitionsError:
+            return document, content_type
+        followed, changed = follow_port(parsed, self.host, self.port)
+        if not changed:
+            return document, content_type
+        self.origin_note = (
+            f"Origins {', '.join(served_origins(self.host, self.port))} allowed where the definitions "
+            f"allow port 3000 ({', '.join(changed)})"
+        )
+        # JSON, so nothing is re-typed on the way back (YAML 1.1 and 1.2 read some scalars apart);
+        # the dates YAML parsed go as the ISO text the definitions accept.
+        return json.dumps(followed, default=_iso_date).encode(), "application/json"
 
     def _describe(self, registry: Any, model: Any) -> list[str]:
+        from leadflow_local.resources import NOT_NEEDED
+
         created = ", ".join(
             f"{count} {kind.split('::')[-1]}" for kind, count in sorted(registry.created.items())
         )
@@ -329,9 +364,16 @@ class LocalStack:
         lines.extend(f"Poller: {poller.describe()}" for poller in self._pollers)
         for entry in self.schedules():
             lines.append(f"Schedule: {entry['name']} {entry['expression']} (next {entry['next']})")
-        if registry.skipped:
-            skipped = ", ".join(f"{kind} x{count}" for kind, count in sorted(registry.skipped.items()))
-            lines.append(f"Not emulated (no local meaning): {skipped}")
+        if self.origin_note:
+            lines.append(self.origin_note)
+        if registry.not_needed:
+            lines.append(
+                "Not needed locally: "
+                + ", ".join(
+                    f"{kind} x{count} ({NOT_NEEDED[kind]})"
+                    for kind, count in sorted(registry.not_needed.items())
+                )
+            )
         return lines
 
     # ------------------------------------------------------------- controls
@@ -454,6 +496,12 @@ class LocalStack:
             except (ValueError, AttributeError):
                 bundle = None
         return render_page(path, bundle if isinstance(bundle, dict) else None, self.url)
+
+
+def _iso_date(value: object) -> str:
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _release_active() -> None:

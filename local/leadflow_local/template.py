@@ -87,8 +87,9 @@ class TargetSpec:
     function: str | None = None
     input: str | None = None
     input_path: str | None = None
-    input_transformer: dict[str, Any] | None = None
     message_group_id: str | None = None
+    retry_attempts: int = 0  # RetryPolicy.MaximumRetryAttempts (schedules; retried at once locally)
+    dead_letter_arn: str | None = None  # DeadLetterConfig.Arn: where a delivery that failed goes
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,6 @@ class ScheduleSpec:
     name: str
     source: Literal["scheduler", "rule"]
     expression: str
-    timezone: str
     enabled: bool
     targets: tuple[TargetSpec, ...]
     start: datetime | None = None
@@ -363,6 +363,11 @@ def _target(
 ) -> TargetSpec:
     resolved = resolver.resolve(raw)
     arn = str(resolved.get("Arn", ""))
+    if "InputTransformer" in resolved:
+        raise TemplateError(
+            f"target {resolved.get('Id', fallback_id)}: InputTransformer is not emulated locally "
+            "(template.yaml uses Input and InputPath only)"
+        )
     function = function_for_arn(arn, by_arn)
     kind: TargetKind
     if function is not None:
@@ -382,8 +387,9 @@ def _target(
         function=function,
         input=resolved.get("Input"),
         input_path=resolved.get("InputPath"),
-        input_transformer=resolved.get("InputTransformer"),
         message_group_id=group,
+        retry_attempts=int((resolved.get("RetryPolicy") or {}).get("MaximumRetryAttempts", 0)),
+        dead_letter_arn=(resolved.get("DeadLetterConfig") or {}).get("Arn"),
     )
 
 
@@ -396,7 +402,6 @@ def _scheduler_schedule(
         name=str(resolver.ref(logical_id)),
         source="scheduler",
         expression=str(resolved["ScheduleExpression"]),
-        timezone=str(resolved.get("ScheduleExpressionTimezone", "UTC")),
         enabled=str(resolved.get("State", "ENABLED")).upper() == "ENABLED",
         targets=(target(properties["Target"], f"{logical_id}Target"),),
         start=_datetime(resolved.get("StartDate")),
@@ -421,7 +426,6 @@ def _rule(
                 name=name,
                 source="rule",
                 expression=str(resolved["ScheduleExpression"]),
-                timezone="UTC",
                 enabled=enabled,
                 targets=targets,
                 arn=str(resolver.get_att(logical_id, "Arn")),

@@ -14,33 +14,36 @@ from typing import Any
 import pytest
 import requests
 
-from leadflow_local.stack import REPO_ROOT, LocalStack
+from leadflow_local.stack import DEFAULT_DEFINITIONS, DevStack
 
 HERE = Path(__file__).resolve().parent
 FIXTURE_TEMPLATE = HERE / "fixture_app" / "template.yaml"
 BUNDLE = HERE / "bundle.yaml"
 TOKEN = "e2e-admin-token"
-LEADFLOW_FUNCTIONS = ("capture", "admin", "process")
-
-
-def missing_handlers(names: tuple[str, ...] = LEADFLOW_FUNCTIONS) -> list[str]:
-    return [name for name in names if not (REPO_ROOT / "functions" / name / "app.py").is_file()]
 
 
 @pytest.fixture(scope="module")
-def leadflow_stack() -> Iterator[LocalStack]:
-    """template.yaml with Leadflow's real handlers and the e2e bundle applied."""
-    missing = missing_handlers()
-    if missing:
-        pytest.skip(f"needs Leadflow's handlers: functions/{{{','.join(missing)}}}/app.py do not exist yet")
-    with LocalStack(port=0, definitions=BUNDLE, admin_token=TOKEN) as stack:
+def leadflow_stack() -> Iterator[DevStack]:
+    """template.yaml with Leadflow's real handlers and the e2e bundle applied.
+
+    A handler missing or renamed stops the start with a TemplateError naming it: a loud failure.
+    """
+    with DevStack(port=0, definitions=BUNDLE, admin_token=TOKEN) as stack:
         yield stack
 
 
 @pytest.fixture(scope="module")
-def fixture_stack() -> Iterator[LocalStack]:
+def demo_stack() -> Iterator[DevStack]:
+    """What ``make dev PORT=<free port>`` runs: template.yaml and examples/demo.yaml, on a port not 3000."""
+    with DevStack(port=0, definitions=DEFAULT_DEFINITIONS, admin_token=TOKEN) as stack:
+        assert stack.port != 3000
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def fixture_stack() -> Iterator[DevStack]:
     """A small app exercising every mechanism of the stack, independent of Leadflow's handlers."""
-    with LocalStack(port=0, template=FIXTURE_TEMPLATE, admin_token=TOKEN) as stack:
+    with DevStack(port=0, template=FIXTURE_TEMPLATE, admin_token=TOKEN) as stack:
         yield stack
 
 
@@ -54,7 +57,7 @@ def admin_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKEN}"}
 
 
-def scan(stack: LocalStack, table: str, pk: str) -> list[dict[str, Any]]:
+def scan(stack: DevStack, table: str, pk: str) -> list[dict[str, Any]]:
     """Items of one partition of a fixture table, as plain strings."""
     items = stack.client("dynamodb").query(
         TableName=table,

@@ -1,12 +1,12 @@
-"""A real browser on the local stack: the snippet's page views become the contact's, scored.
+"""A real browser on the local stack: the snippet on a customer's site, and the demo page end to end.
 
 Headless Chromium (Debian's ``/usr/bin/chromium``, which ``make test`` installs) driven by Playwright
-for Python with that system browser: no browser is ever downloaded. The test is skipped, with the
-reason, where either is missing. It waits on network responses and drains the queues, never sleeps.
+for Python with that system browser: no browser is ever downloaded, and a missing one fails the test
+with the reason. It waits on network responses, network idle and drained queues, never sleeps.
 
-The stack applies ``examples/demo.yaml`` (what ``make dev`` applies) with one change: the stack's own
-origin is allowed for the demo site and the contact form, since the test runs on a free port and the
-demo bundle allows ``http://127.0.0.1:3000``.
+The stack is what ``make dev`` runs (examples/demo.yaml), on a free port: not 3000, so the demo page
+only works because the bundle's local origins follow the served port. The "customer's site" is a
+page on another host (``127.0.0.2``) with the snippet tag, whose origin the demo site is given.
 """
 
 from __future__ import annotations
@@ -14,22 +14,23 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import pytest
 import requests
-import yaml
 
 from leadflow.definitions.document import read_document
-from leadflow_local.stack import DEFAULT_DEFINITIONS, LocalStack
-from tests.e2e.conftest import LEADFLOW_FUNCTIONS, TOKEN, admin_headers, missing_handlers
+from leadflow_local.stack import DEFAULT_DEFINITIONS, DevStack
+from tests.e2e.conftest import admin_headers
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, Page, Playwright
+    from playwright.sync_api import BrowserContext, Page, Playwright, Response
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -46,11 +47,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 15_000
+IDLE_TIMEOUT_MS = 10_000  # network idle is 500 ms without a request in flight: seconds are plenty
 SCREENSHOT = Path("/tmp/leadflow-demo.png")
 WRITE_KEY = "wk_demo_local"
 FORM = "contact-us"
 PRICING = "/pricing"
 EMAIL = "ada.browser@example.com"
+SITE_HOST = "127.0.0.2"  # another loopback address: another site than the API's 127.0.0.1
 
 
 def demo_definitions() -> dict[str, Any]:
@@ -58,16 +61,8 @@ def demo_definitions() -> dict[str, Any]:
     return read_document(DEFAULT_DEFINITIONS.read_bytes())
 
 
-def demo_bundle(origin: str) -> dict[str, Any]:
-    """examples/demo.yaml, with ``origin`` allowed for the demo site and the contact form."""
-    bundle = demo_definitions()
-    sites = [site for site in bundle["sites"] if site["write_key"] == WRITE_KEY]
-    forms = [form for form in bundle["forms"] if form["id"] == FORM]
-    assert sites, f"examples/demo.yaml has no site with write key {WRITE_KEY}"
-    assert forms, f"examples/demo.yaml has no form {FORM}"
-    for item in (*sites, *forms):
-        item["allowed_origins"] = [*item.get("allowed_origins", []), origin]
-    return bundle
+def is_events_post(response: Response) -> bool:
+    return response.url.endswith("/v1/events") and response.request.method == "POST"
 
 
 def expected_rules(rules: list[dict[str, Any]], activities: list[dict[str, str]]) -> list[str]:
@@ -93,35 +88,65 @@ def expected_rules(rules: list[dict[str, Any]], activities: list[dict[str, str]]
 
 @pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
-    if not CHROMIUM.is_file():
-        pytest.skip(
-            f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)"
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip(
-            "Playwright for Python is not installed (the dev extra pins it; never `playwright install`)"
-        )
+    assert CHROMIUM.is_file(), (
+        f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)"
+    )
+    from playwright.sync_api import sync_playwright  # the dev extra pins it; never `playwright install`
+
     with sync_playwright() as driver:
         yield driver
 
 
+class CustomerSite:
+    """A customer's page on its own origin, carrying the snippet tag that points at the stack's API."""
+
+    def __init__(self, api: str) -> None:
+        page = (
+            "<!doctype html><html><head><title>Acme pricing</title>"
+            f'<script src="{api}/v1/leadflow.js" data-write-key="{WRITE_KEY}" defer></script>'
+            "</head><body><h1>Pricing</h1></body></html>"
+        ).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                found = self.path.split("?")[0] == "/"
+                self.send_response(200 if found else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page) if found else 0))
+                self.end_headers()
+                if found:
+                    self.wfile.write(page)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((SITE_HOST, 0), Handler)
+        self.origin = f"http://{SITE_HOST}:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
 @pytest.fixture(scope="module")
-def demo_stack(playwright: Playwright) -> Iterator[LocalStack]:
-    """The local stack on a free port with the demo bundle applied through the admin API."""
-    missing = missing_handlers((*LEADFLOW_FUNCTIONS, "track"))
-    if missing:
-        pytest.skip(f"needs Leadflow's handlers: functions/{{{','.join(missing)}}}/app.py do not exist yet")
-    with LocalStack(port=0, admin_token=TOKEN) as stack:
-        response = stack.request(
-            "PUT",
-            "/v1/admin/definitions",
-            body=yaml.safe_dump(demo_bundle(stack.url), sort_keys=False).encode(),
-            headers={"Content-Type": "application/yaml", **admin_headers()},
+def customer_site(demo_stack: DevStack) -> Iterator[CustomerSite]:
+    """The site, with its origin added to the demo site's allowed origins through the admin API."""
+    site = CustomerSite(demo_stack.url)
+    try:
+        active = requests.get(f"{demo_stack.url}/v1/admin/definitions", headers=admin_headers(), timeout=10)
+        assert active.status_code == 200, active.text
+        bundle = active.json()["bundle"]
+        [demo_site] = [entry for entry in bundle["sites"] if entry["write_key"] == WRITE_KEY]
+        demo_site["allowed_origins"].append(site.origin)
+        applied = requests.put(
+            f"{demo_stack.url}/v1/admin/definitions", json=bundle, headers=admin_headers(), timeout=30
         )
-        assert response.status == 200, response.body.decode()
-        yield stack
+        assert applied.status_code == 200, applied.text
+        yield site
+    finally:
+        site.close()
 
 
 @pytest.fixture
@@ -141,7 +166,7 @@ def browser(playwright: Playwright, tmp_path: Path) -> Iterator[BrowserContext]:
         context.close()
 
 
-def demo_page_gaps(stack: LocalStack) -> list[str]:
+def demo_page_gaps(stack: DevStack) -> list[str]:
     """What the test needs from the stack's demo pages and does not find (a clear failure, not a timeout)."""
     gaps = []
     for path in ("/", PRICING):
@@ -155,13 +180,11 @@ def demo_page_gaps(stack: LocalStack) -> list[str]:
 
 
 def visit(page: Page, url: str) -> dict[str, Any]:
-    """Open ``url`` and wait until the snippet's page view is accepted; the event it sent."""
-    with page.expect_response(
-        lambda response: response.url.endswith("/v1/events") and response.request.method == "POST"
-    ) as accepted:
-        page.goto(url)
+    """Open ``url`` until network idle, with the snippet's page view accepted; the event it sent."""
+    with page.expect_response(is_events_post) as accepted:
+        page.goto(url, wait_until="networkidle", timeout=IDLE_TIMEOUT_MS)
     response = accepted.value
-    # Only the status: the body of a keepalive fetch cannot be read over CDP (Playwright waits forever).
+    # Only the status: the snippet reads the body itself, and a keepalive body is not readable over CDP.
     assert response.status == 202, f"POST /v1/events answered {response.status}"
     sent = json.loads(response.request.post_data or "{}")
     assert sent["write_key"] == WRITE_KEY
@@ -171,8 +194,33 @@ def visit(page: Page, url: str) -> dict[str, Any]:
     return event
 
 
+def test_a_customers_page_with_the_snippet_reaches_network_idle(
+    customer_site: CustomerSite, browser: BrowserContext
+) -> None:
+    # Given a customer's page, on another site than the API, with the snippet on it
+    page = browser.pages[0] if browser.pages else browser.new_page()
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(f"{request.url}: {request.failure}"))
+    # When the site's own test opens it and waits for network idle (it hung on an unread fetch body)
+    event = visit(page, f"{customer_site.origin}/")
+    # Then it got there, with the page view sent cross-site and accepted
+    assert event["url"] == f"{customer_site.origin}/"
+    # And an event tracked later finishes too: the request ends, nothing stays in flight
+    with (
+        page.expect_response(is_events_post) as tracked,
+        page.expect_event(
+            "requestfinished", lambda request: request.url.endswith("/v1/events"), timeout=IDLE_TIMEOUT_MS
+        ),
+    ):
+        page.evaluate("leadflow.track('custom', {name: 'pricing_calculator_used'})")
+    assert tracked.value.status == 202
+    assert tracked.value.request.all_headers()["origin"] == customer_site.origin
+    page.wait_for_load_state("networkidle", timeout=IDLE_TIMEOUT_MS)
+    assert failed == [], "a request of the snippet failed or was aborted"
+
+
 def test_the_visitors_page_views_are_stitched_to_the_new_contact_and_scored(
-    demo_stack: LocalStack, browser: BrowserContext, http: requests.Session
+    demo_stack: DevStack, browser: BrowserContext, http: requests.Session
 ) -> None:
     gaps = demo_page_gaps(demo_stack)
     assert not gaps, "the demo pages lack what the browser test drives: " + "; ".join(gaps)
@@ -234,3 +282,19 @@ def test_the_visitors_page_views_are_stitched_to_the_new_contact_and_scored(
     ledger = http.get(f"{base}/v1/admin/contacts/{contact['id']}/score", headers=admin_headers()).json()
     assert sorted(entry["rule_id"] for entry in ledger["entries"]) == sorted(fired)
     assert contact["score"] == sum(points[rule_id] for rule_id in fired)
+
+
+def test_without_fetch_the_snippet_sends_by_beacon_and_the_page_still_reaches_network_idle(
+    customer_site: CustomerSite, browser: BrowserContext
+) -> None:
+    # Given a browser without fetch (the snippet then hands every batch to sendBeacon)
+    page = browser.pages[0] if browser.pages else browser.new_page()
+    page.add_init_script("delete window.fetch; window.fetch = undefined;")
+    # When the customer's page is opened and its test waits for network idle
+    with page.expect_response(is_events_post) as accepted:
+        page.goto(f"{customer_site.origin}/", wait_until="networkidle", timeout=IDLE_TIMEOUT_MS)
+    # Then the page got there, with the page view sent as a beacon and accepted
+    assert page.evaluate("typeof window.fetch") == "undefined"
+    beacon = accepted.value
+    assert beacon.status == 202, f"POST /v1/events answered {beacon.status}"
+    assert beacon.request.resource_type == "ping"  # what Chromium calls a sendBeacon request

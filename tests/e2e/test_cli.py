@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from leadflow_local.stack import DEFAULT_DEFINITIONS
-from tests.e2e.conftest import FIXTURE_TEMPLATE, HERE, missing_handlers
+from tests.e2e.conftest import FIXTURE_TEMPLATE, HERE
 
 pytestmark = pytest.mark.e2e
 
@@ -115,8 +115,6 @@ def test_a_taken_port_is_a_clear_message_not_a_traceback(dev_processes: list[Dev
 
 
 def test_invalid_definitions_stop_the_start_listing_each_problem(dev_processes: list[Dev]) -> None:
-    if missing_handlers():
-        pytest.skip("needs Leadflow's admin handler")
     dev = Dev("--definitions", str(HERE / "bad_bundle.yaml"))
     dev_processes.append(dev)
     assert dev.finish() == 1
@@ -126,14 +124,43 @@ def test_invalid_definitions_stop_the_start_listing_each_problem(dev_processes: 
     assert "Traceback" not in dev.output
 
 
+def test_a_bundle_that_is_not_yaml_stops_the_start_with_the_syntax_error(
+    dev_processes: list[Dev], tmp_path: Path
+) -> None:
+    # Given definitions that do not parse, allowing port 3000 (so the stack would adjust their origins)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text('forms:\n  - id: x\n    allowed_origins: ["http://127.0.0.1:3000"\n')
+    dev = Dev("--definitions", str(broken))
+    dev_processes.append(dev)
+    # Then the start stops with the admin API's own message, not a traceback
+    assert dev.finish() == 1
+    assert "were refused" in dev.output
+    assert "YAML syntax error" in dev.output
+    assert "Traceback" not in dev.output
+
+
 def test_the_default_start_applies_the_demo_bundle_and_serves_its_forms(dev_processes: list[Dev]) -> None:
-    if missing_handlers() or not Path(DEFAULT_DEFINITIONS).exists():
-        pytest.skip("needs Leadflow's handlers and examples/demo.yaml")
+    # Given `leadflow dev` on a port other than 3000 (a free one), with the default definitions
+    assert Path(DEFAULT_DEFINITIONS).is_file(), "make dev applies examples/demo.yaml"
     dev = Dev()
     dev_processes.append(dev)
     ready = dev.wait_for("Ready on ")
     assert ready is not None, dev.output
-    page = requests.get(ready.removeprefix("Ready on ").strip() + "/", timeout=10)
-    assert '<form method="post" action="/v1/forms/' in page.text
+    url = ready.removeprefix("Ready on ").strip()
+    assert not url.endswith(":3000")
+    # When the demo page's webinar form is posted natively from the page's own origin
+    page = requests.get(url + "/", timeout=10)
+    action = "/v1/forms/webinar-signup/submissions"
+    assert f'<form method="post" action="{action}">' in page.text
+    posted = requests.post(
+        url + action,
+        data={"email": "port@example.com", "consent": "true", "website": ""},
+        headers={"Origin": url},
+        allow_redirects=False,
+        timeout=10,
+    )
+    # Then capture accepts it: the demo bundle's origins followed the served port
+    assert posted.status_code == 303, posted.text
+    assert f"Origins http://127.0.0.1:{url.rpartition(':')[2]}" in dev.output
     dev.process.send_signal(signal.SIGTERM)
     assert dev.finish() == 0, dev.output

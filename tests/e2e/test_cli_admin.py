@@ -10,7 +10,7 @@ import sys
 import pytest
 import requests
 
-from leadflow_local.stack import LocalStack
+from leadflow_local.stack import DevStack
 from tests.support.moto_stack import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +30,7 @@ def run(*args: str) -> tuple[int, str, str]:
     return done.returncode, done.stdout, done.stderr
 
 
-def test_apply_dry_run_then_look_a_contact_up(leadflow_stack: LocalStack):
+def test_apply_dry_run_then_look_a_contact_up(leadflow_stack: DevStack):
     # The stack runs the e2e bundle; the demo leaves out its campaigns and its form
     auth = ("--url", leadflow_stack.url, "--token", leadflow_stack.admin_token)
     code, out, _ = run("apply", str(DEMO), "--dry-run", *auth)
@@ -87,11 +87,11 @@ def test_apply_dry_run_then_look_a_contact_up(leadflow_stack: LocalStack):
     assert json.loads(out)["score"] == contact["score"]
 
 
-def _bearer(stack: LocalStack) -> dict[str, str]:
+def _bearer(stack: DevStack) -> dict[str, str]:
     return {"Authorization": f"Bearer {stack.admin_token}"}
 
 
-def test_errors_are_printed_not_raised(leadflow_stack: LocalStack, tmp_path):
+def test_errors_are_printed_not_raised(leadflow_stack: DevStack, tmp_path):
     auth = ("--url", leadflow_stack.url, "--token", leadflow_stack.admin_token)
     code, _, err = run("contacts", "get", "nobody@example.com", *auth)
     assert code == 1

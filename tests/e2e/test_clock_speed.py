@@ -11,19 +11,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from leadflow_local.stack import LocalStack
+from leadflow_local.stack import DevStack
 from tests.e2e.conftest import FIXTURE_TEMPLATE, TOKEN, scan
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def fast_stack() -> Iterator[LocalStack]:
-    with LocalStack(port=0, template=FIXTURE_TEMPLATE, admin_token=TOKEN, clock_speed=3000) as stack:
+def fast_stack() -> Iterator[DevStack]:
+    with DevStack(port=0, template=FIXTURE_TEMPLATE, admin_token=TOKEN, clock_speed=3000) as stack:
         yield stack
 
 
-def test_a_schedule_fires_at_the_accelerated_pace(fast_stack: LocalStack) -> None:
+def test_a_schedule_fires_at_the_accelerated_pace(fast_stack: DevStack) -> None:
     started, real_start = fast_stack.now(), time.monotonic()
     deadline = real_start + 10
     while len(scan(fast_stack, "leadflow-local-Results", "tick")) < 2 and time.monotonic() < deadline:

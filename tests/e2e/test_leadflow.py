@@ -1,7 +1,7 @@
 """Leadflow end to end on the local stack: a website form becomes a scored contact.
 
-Runs template.yaml with the real capture, admin and process handlers (skipped, with the reason,
-while any of them is missing) and the e2e bundle. Time and queues move by ``advance`` and
+Runs template.yaml with the real handlers (a missing one stops the stack's start) and the e2e
+bundle. Time and queues move by ``advance`` and
 ``drain``, never by sleeping.
 """
 
@@ -12,7 +12,7 @@ import re
 import pytest
 import requests
 
-from leadflow_local.stack import LocalStack
+from leadflow_local.stack import DEFAULT_TEMPLATE, DevStack
 from tests.e2e.conftest import admin_headers
 
 pytestmark = pytest.mark.e2e
@@ -22,18 +22,18 @@ ACTIVITY_QUEUE = "leadflow-local-ActivityQueue"
 ACTIVITY_DLQ = "leadflow-local-ActivityDeadLetterQueue"
 
 
-def submit_url(stack: LocalStack, form: str = FORM) -> str:
+def submit_url(stack: DevStack, form: str = FORM) -> str:
     return f"{stack.url}/v1/forms/{form}/submissions"
 
 
-def contact(stack: LocalStack, http: requests.Session, email: str) -> dict:
+def contact(stack: DevStack, http: requests.Session, email: str) -> dict:
     response = http.get(f"{stack.url}/v1/admin/contacts", params={"email": email}, headers=admin_headers())
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def test_a_native_form_post_redirects_303_to_the_thank_you_page(
-    leadflow_stack: LocalStack, http: requests.Session
+    leadflow_stack: DevStack, http: requests.Session
 ) -> None:
     # Given a browser posting the form natively (application/x-www-form-urlencoded)
     response = http.post(
@@ -48,7 +48,7 @@ def test_a_native_form_post_redirects_303_to_the_thank_you_page(
 
 
 def test_a_json_post_is_accepted_with_the_contact_and_its_campaign(
-    leadflow_stack: LocalStack, http: requests.Session
+    leadflow_stack: DevStack, http: requests.Session
 ) -> None:
     response = http.post(
         submit_url(leadflow_stack),
@@ -61,7 +61,7 @@ def test_a_json_post_is_accepted_with_the_contact_and_its_campaign(
 
 
 def test_the_activity_goes_through_the_queue_to_process_and_the_admin_api_shows_the_scored_contact(
-    leadflow_stack: LocalStack, http: requests.Session
+    leadflow_stack: DevStack, http: requests.Session
 ) -> None:
     # Given a submission, held in the activity queue while the consumer is paused
     with leadflow_stack.paused():
@@ -84,14 +84,14 @@ def test_the_activity_goes_through_the_queue_to_process_and_the_admin_api_shows_
 
 
 def test_the_admin_api_refuses_a_request_without_the_token(
-    leadflow_stack: LocalStack, http: requests.Session
+    leadflow_stack: DevStack, http: requests.Session
 ) -> None:
     response = http.get(f"{leadflow_stack.url}/v1/admin/definitions")
     assert (response.status_code, response.json()["error"]["code"]) == (401, "unauthorized")
 
 
 def test_a_poison_activity_ends_in_the_dlq_while_its_batch_mates_succeed(
-    leadflow_stack: LocalStack, http: requests.Session
+    leadflow_stack: DevStack, http: requests.Session
 ) -> None:
     # Given a malformed message on the activity queue, next to a real submission
     sqs = leadflow_stack.client("sqs")
@@ -111,21 +111,21 @@ def test_a_poison_activity_ends_in_the_dlq_while_its_batch_mates_succeed(
 
 
 def test_an_unknown_route_is_404_in_the_api_error_shape(
-    leadflow_stack: LocalStack, http: requests.Session
+    leadflow_stack: DevStack, http: requests.Session
 ) -> None:
     response = http.get(f"{leadflow_stack.url}/v1/no-such-route")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
 
 
-def test_the_openapi_document_is_public(leadflow_stack: LocalStack, http: requests.Session) -> None:
+def test_the_openapi_document_is_public(leadflow_stack: DevStack, http: requests.Session) -> None:
     response = http.get(f"{leadflow_stack.url}/v1/openapi.json")
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.")
 
 
 def test_the_demo_page_form_posts_natively_to_capture(
-    leadflow_stack: LocalStack, http: requests.Session
+    leadflow_stack: DevStack, http: requests.Session
 ) -> None:
     page = http.get(f"{leadflow_stack.url}/")
     assert page.status_code == 200
@@ -142,9 +142,29 @@ def test_the_demo_page_form_posts_natively_to_capture(
     assert posted.status_code == 303
 
 
-def test_schedules_of_the_template_fire_when_their_time_comes(leadflow_stack: LocalStack) -> None:
-    schedules = leadflow_stack.schedules()
-    if not schedules:
-        pytest.skip("template.yaml declares no schedule yet (the nurture function will)")
+def template_schedules() -> set[str]:
+    """Logical ids samtranslator gives the template's Schedule/ScheduleV2 events (function + event)."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    resources = yaml_parse(DEFAULT_TEMPLATE.read_text())["Resources"]
+    return {
+        f"{function}{event}"
+        for function, resource in resources.items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        for event, spec in (resource["Properties"].get("Events") or {}).items()
+        if spec["Type"] in ("Schedule", "ScheduleV2")
+    }
+
+
+def test_schedules_of_the_template_fire_when_their_time_comes(leadflow_stack: DevStack) -> None:
+    # Given every schedule template.yaml declares (housekeeping's decay and outbox sweep at least)
+    declared = template_schedules()
+    assert declared, "template.yaml declares no schedule: this test has nothing to prove"
+    assert {entry["name"] for entry in leadflow_stack.schedules()} == declared
+    # When a day passes on the stack's clock
     report = leadflow_stack.advance("1d")
-    assert report.schedule_firings >= len(schedules)
+    # Then each fired, and no firing failed
+    assert report.schedule_firings >= len(declared)
+    assert {entry["name"]: entry["failures"] for entry in leadflow_stack.schedules()} == dict.fromkeys(
+        declared, 0
+    )

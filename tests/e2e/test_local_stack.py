@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from leadflow.clock import parse_iso
-from leadflow_local.stack import LocalStack
+from leadflow_local.stack import DevStack
 from tests.e2e.conftest import TOKEN, admin_headers, scan
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +27,7 @@ def echo(response: requests.Response) -> dict:
 
 class TestHttpFront:
     def test_the_handler_gets_a_payload_2_event_with_every_part_of_the_request(
-        self, fixture_stack: LocalStack, http: requests.Session
+        self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         # When a browser-like request with a path, a query, cookies and headers arrives
         response = http.get(
@@ -52,39 +52,37 @@ class TestHttpFront:
         assert 0 < body["remaining_ms"] <= 5000
         assert body["public_url"] == fixture_stack.url
 
-    def test_form_posts_arrive_base64_encoded(
-        self, fixture_stack: LocalStack, http: requests.Session
-    ) -> None:
+    def test_form_posts_arrive_base64_encoded(self, fixture_stack: DevStack, http: requests.Session) -> None:
         event = echo(http.post(f"{fixture_stack.url}/echo/form", data={"email": "ada@example.com"}))["event"]
         assert event["isBase64Encoded"] is True
         assert base64.b64decode(event["body"]) == b"email=ada%40example.com"
 
-    def test_json_posts_arrive_as_text(self, fixture_stack: LocalStack, http: requests.Session) -> None:
+    def test_json_posts_arrive_as_text(self, fixture_stack: DevStack, http: requests.Session) -> None:
         event = echo(http.post(f"{fixture_stack.url}/echo/json", json={"a": 1}))["event"]
         assert event["isBase64Encoded"] is False
         assert json.loads(event["body"]) == {"a": 1}
 
     def test_reply_status_headers_and_every_cookie(
-        self, fixture_stack: LocalStack, http: requests.Session
+        self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         response = http.get(f"{fixture_stack.url}/echo/cookies")
         assert response.headers["x-greeting"] == "hello"
         assert response.raw.headers.getlist("Set-Cookie") == ["first=1; Path=/", "second=2; Path=/"]
 
     def test_binary_reply_is_decoded_from_base64(
-        self, fixture_stack: LocalStack, http: requests.Session
+        self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         response = http.get(f"{fixture_stack.url}/echo/pixel?shape=binary")
         assert response.content == b"GIF89a-binary"
         assert response.headers["content-type"] == "image/gif"
 
     def test_a_reply_without_status_code_is_200_json(
-        self, fixture_stack: LocalStack, http: requests.Session
+        self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         response = http.get(f"{fixture_stack.url}/echo/bare?shape=bare")
         assert (response.status_code, response.json()) == (200, {"bare": True})
 
-    def test_exact_route_beats_path_variable(self, fixture_stack: LocalStack, http: requests.Session) -> None:
+    def test_exact_route_beats_path_variable(self, fixture_stack: DevStack, http: requests.Session) -> None:
         assert (
             echo(http.get(f"{fixture_stack.url}/things/special"))["event"]["routeKey"]
             == "GET /things/special"
@@ -93,7 +91,7 @@ class TestHttpFront:
         assert (event["routeKey"], event["pathParameters"]) == ("GET /things/{thing_id}", {"thing_id": "t-1"})
 
     def test_unknown_route_is_404_in_the_api_error_shape(
-        self, fixture_stack: LocalStack, http: requests.Session
+        self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         response = http.get(f"{fixture_stack.url}/nowhere")
         assert response.status_code == 404
@@ -101,7 +99,7 @@ class TestHttpFront:
         assert http.delete(f"{fixture_stack.url}/things/t-1").status_code == 404
 
     def test_a_raising_handler_answers_500_with_a_request_id_and_the_stack_keeps_serving(
-        self, fixture_stack: LocalStack, http: requests.Session
+        self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         response = http.post(f"{fixture_stack.url}/boom")
         assert response.status_code == 500
@@ -110,9 +108,7 @@ class TestHttpFront:
         assert error["request_id"] == response.headers["apigw-requestid"]
         assert http.get(f"{fixture_stack.url}/things/special").status_code == 200
 
-    def test_iam_route_needs_the_bearer_token(
-        self, fixture_stack: LocalStack, http: requests.Session
-    ) -> None:
+    def test_iam_route_needs_the_bearer_token(self, fixture_stack: DevStack, http: requests.Session) -> None:
         url = f"{fixture_stack.url}/private"
         missing = http.get(url)
         assert (missing.status_code, missing.json()["error"]["code"]) == (401, "unauthorized")
@@ -125,7 +121,7 @@ class TestHttpFront:
 
 class TestQueues:
     def test_a_poison_message_reaches_the_dlq_after_max_receives_and_its_batch_mates_succeed(
-        self, fixture_stack: LocalStack, http: requests.Session
+        self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         # Given a poison message and a good one sent together
         for message in ("poison", "good-1"):
@@ -145,7 +141,7 @@ class TestQueues:
         assert counts["leadflow-local-WorkDeadLetterQueue"]["visible"] == 1
 
     def test_pausing_holds_messages_in_the_queue_until_resumed(
-        self, fixture_stack: LocalStack, http: requests.Session
+        self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         paused = http.post(f"{fixture_stack.url}/_local/pause", json={"paused": True})
         assert paused.json() == {"paused": True}
@@ -161,7 +157,7 @@ class TestQueues:
         assert "held" in [item["body"] for item in scan(fixture_stack, RESULTS, "work")]
 
     def test_a_delayed_message_is_processed_when_the_clock_reaches_it(
-        self, fixture_stack: LocalStack, http: requests.Session
+        self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         sent_at = fixture_stack.now()
         http.post(f"{fixture_stack.url}/send", json={"message": "later", "delay": 600})
@@ -173,7 +169,7 @@ class TestQueues:
 
 
 class TestTime:
-    def test_a_schedule_fires_at_its_rate_on_the_stack_clock(self, fixture_stack: LocalStack) -> None:
+    def test_a_schedule_fires_at_its_rate_on_the_stack_clock(self, fixture_stack: DevStack) -> None:
         before = len(scan(fixture_stack, RESULTS, "tick"))
         report = fixture_stack.advance("15m")
         ticks = scan(fixture_stack, RESULTS, "tick")
@@ -183,7 +179,27 @@ class TestTime:
         assert newest["kind"] == "tick"
         assert newest["scheduled"].endswith("Z")  # Scheduler's context placeholder was filled in
 
-    def test_clock_over_http(self, fixture_stack: LocalStack, http: requests.Session) -> None:
+    def test_a_failing_schedule_is_retried_then_parked_in_its_dead_letter_queue(
+        self, fixture_stack: DevStack
+    ) -> None:
+        # Given a weekly schedule whose job always fails, with one retry and a dead-letter queue
+        sqs = fixture_stack.client("sqs")
+        url = sqs.get_queue_url(QueueName="leadflow-local-JobsDeadLetterQueue")["QueueUrl"]
+        # When a week passes
+        fixture_stack.advance("7d")
+        # Then the firing was tried twice and parked with Scheduler's attributes, not dropped
+        (message,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])[
+            "Messages"
+        ]
+        assert json.loads(message["Body"]) == {"kind": "fail"}
+        attributes = {name: value["StringValue"] for name, value in message["MessageAttributes"].items()}
+        assert attributes["RETRY_ATTEMPTS"] == "1"
+        assert attributes["ERROR_MESSAGE"] == "this job always fails"
+        assert attributes["TARGET_ARN"].endswith(":function:leadflow-local-JobsFunction")
+        weekly = next(entry for entry in fixture_stack.schedules() if entry["name"] == "JobsFunctionWeekly")
+        assert weekly["failures"] == 1
+
+    def test_clock_over_http(self, fixture_stack: DevStack, http: requests.Session) -> None:
         before = http.get(f"{fixture_stack.url}/_local/clock").json()["now"]
         answer = http.post(f"{fixture_stack.url}/_local/clock", json={"advance": "3d"})
         assert answer.status_code == 200, answer.text
@@ -195,7 +211,7 @@ class TestTime:
 
 class TestEventBridge:
     def test_a_rule_delivers_matching_events_to_its_function(
-        self, fixture_stack: LocalStack, http: requests.Session
+        self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         http.post(f"{fixture_stack.url}/send", json={"event": "Signal", "detail": {"n": 7}})
         http.post(f"{fixture_stack.url}/send", json={"event": "Unrelated", "detail": {"n": 8}})
@@ -206,7 +222,7 @@ class TestEventBridge:
         assert "ingestion-time" not in events[0]
 
     def test_a_rule_with_input_path_delivers_to_a_queue(
-        self, fixture_stack: LocalStack, http: requests.Session
+        self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         http.post(f"{fixture_stack.url}/send", json={"event": "Copy", "detail": {"b": 2}})
         fixture_stack.drain()
@@ -217,9 +233,14 @@ class TestEventBridge:
 
 
 class TestResources:
-    def test_table_ttl_and_generated_secret_exist_as_the_template_says(
-        self, fixture_stack: LocalStack
-    ) -> None:
+    def test_the_summary_names_what_is_not_needed_locally(self, fixture_stack: DevStack) -> None:
+        assert any(
+            line.startswith("Not needed locally: ") and "AWS::Logs::LogGroup x1" in line
+            for line in fixture_stack.summary
+        ), fixture_stack.summary
+        assert fixture_stack.warnings == []
+
+    def test_table_ttl_and_generated_secret_exist_as_the_template_says(self, fixture_stack: DevStack) -> None:
         ttl = fixture_stack.client("dynamodb").describe_time_to_live(TableName=RESULTS)[
             "TimeToLiveDescription"
         ]
@@ -230,9 +251,12 @@ class TestResources:
         assert len(secret["SecretString"]) == 40
 
     def test_local_routes_describe_queues_and_schedules(
-        self, fixture_stack: LocalStack, http: requests.Session
+        self, fixture_stack: DevStack, http: requests.Session
     ) -> None:
         assert "leadflow-local-WorkQueue" in http.get(f"{fixture_stack.url}/_local/queues").json()
-        (schedule,) = http.get(f"{fixture_stack.url}/_local/schedules").json()
-        assert schedule["expression"] == "rate(5 minutes)"
+        schedules = {
+            entry["name"]: entry for entry in http.get(f"{fixture_stack.url}/_local/schedules").json()
+        }
+        assert schedules["JobsFunctionTick"]["expression"] == "rate(5 minutes)"
+        assert schedules["JobsFunctionWeekly"]["expression"] == "rate(7 days)"
         assert http.get(f"{fixture_stack.url}/_local/nothing").json()["error"]["code"] == "not_found"

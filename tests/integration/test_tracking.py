@@ -672,7 +672,7 @@ const window = {
   crypto: require("crypto").webcrypto, addEventListener: () => {},
   fetch: (url, options) => {
     requests.push({url, ...options});
-    return Promise.resolve({status: scenario === "retry" && requests.length === 1 ? 503 : 202});
+    return Promise.resolve(new Response("{}", {status: scenario === "retry" && requests.length === 1 ? 503 : 202}));
   },
 };
 if (scenario === "queued") window.leadflow = [["track", "download", {asset_id: "ebook-7"}]];
@@ -713,7 +713,14 @@ def run_snippet(scenario: str) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
-needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+@pytest.fixture
+def node() -> str:
+    """node runs the snippet here: without it these tests fail, naming what to install (no silent skip)."""
+    assert NODE is not None, "node is not installed: `make test` installs it (apt-get install nodejs)"
+    return NODE
+
+
+needs_node = pytest.mark.usefixtures("node")
 
 
 @needs_node

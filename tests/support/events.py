@@ -1,24 +1,30 @@
-"""API Gateway HTTP API (payload 2.0) events and a Lambda context, as AWS delivers them."""
+"""API Gateway HTTP API (payload 2.0) events and a Lambda context, built by the local stack's code.
+
+``http_event`` is ``leadflow_local.apigw.build_event`` (what ``make dev`` hands the handlers) on a
+request shaped from the arguments, so the tests and the local stack cannot disagree on the event.
+"""
 
 from __future__ import annotations
 
-import base64
 import json
-import uuid
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from leadflow import clock
+from leadflow_local.apigw import HttpRequest, build_event, iam_identity, new_request_id
+from leadflow_local.lambda_runtime import LambdaContext as RuntimeContext
+from leadflow_local.template import RouteSpec
 
-@dataclass
-class LambdaContext:
-    function_name: str = "leadflow-test"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:leadflow-test"
-    aws_request_id: str = "test-request"
+ACCOUNT = "123456789012"
+HOST = "api.example.com"
+SOURCE_IP = "203.0.113.9"
 
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+
+def LambdaContext(  # noqa: N802 - named as the class it makes: the tests' callers read it as one
+    function_name: str = "leadflow-test", *, timeout_seconds: float = 10.0, memory_mb: int = 512
+) -> RuntimeContext:
+    """The local stack's Lambda context for one test invocation (its clock starts now)."""
+    return RuntimeContext.start(function_name, memory_mb=memory_mb, timeout_seconds=timeout_seconds)
 
 
 def http_event(
@@ -32,48 +38,29 @@ def http_event(
     path_parameters: dict[str, str] | None = None,
     iam: bool = False,
 ) -> dict[str, Any]:
-    raw = body.encode() if isinstance(body, str) else body
-    is_text = raw is not None and (headers or {}).get("content-type", "").startswith("application/json")
-    if is_text and raw is not None:
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            is_text = False
-    encoded = None if raw is None else (raw.decode() if is_text else base64.b64encode(raw).decode())
-    request_id = str(uuid.uuid4())
-    context: dict[str, Any] = {
-        "accountId": "123456789012",
-        "apiId": "api",
-        "domainName": "api.example.com",
-        "http": {
-            "method": method,
-            "path": path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": "203.0.113.9",
-            "userAgent": "t",
-        },
-        "requestId": request_id,
-        "routeKey": route_key or f"{method} {path}",
-        "stage": "$default",
-        "time": "24/Nov/2026:12:00:00 +0000",
-        "timeEpoch": 1795000000000,
-    }
-    if iam:
-        context["authorizer"] = {
-            "iam": {"userArn": "arn:aws:iam::123456789012:user/admin", "accountId": "123"}
-        }
-    return {
-        "version": "2.0",
-        "routeKey": context["routeKey"],
-        "rawPath": path,
-        "rawQueryString": urlencode(query or {}),
-        "headers": {key.lower(): value for key, value in (headers or {}).items()},
-        "queryStringParameters": query,
-        "pathParameters": path_parameters,
-        "requestContext": context,
-        "body": encoded,
-        "isBase64Encoded": bool(raw is not None and not is_text),
-    }
+    """The event API Gateway sends for this request; ``iam`` adds the IAM caller of admin routes."""
+    route_method, _, route_path = (route_key or f"{method} {path}").partition(" ")
+    route = RouteSpec(api="HttpApi", method=route_method, path=route_path, function="", authorizer=None)
+    pairs = list((headers or {}).items())
+    if not any(name.lower() == "host" for name, _ in pairs):
+        pairs.append(("host", HOST))
+    request = HttpRequest(
+        method=method,
+        target=path + (f"?{urlencode(query)}" if query else ""),
+        headers=pairs,
+        body=body.encode() if isinstance(body, str) else (body or b""),
+        source_ip=SOURCE_IP,
+    )
+    return build_event(
+        route,
+        path_parameters or {},
+        request,
+        request_id=new_request_id(),
+        now=clock.now(),
+        api_id="httpapi",
+        account=ACCOUNT,
+        authorizer=iam_identity(ACCOUNT) if iam else None,
+    )
 
 
 def json_body(response: dict[str, Any]) -> Any:

@@ -1,17 +1,10 @@
-"""CloudFormation intrinsics resolved against local resources (Ref, GetAtt, Sub, conditions)."""
+"""CloudFormation intrinsics resolved against local resources: Ref, GetAtt and Sub; others refused."""
 
 from __future__ import annotations
 
 import pytest
 
-from leadflow_local.intrinsics import (
-    NO_VALUE,
-    IntrinsicError,
-    Resolver,
-    ResourceAttributes,
-    as_environment_value,
-    dependencies,
-)
+from leadflow_local.intrinsics import IntrinsicError, Resolver, ResourceAttributes, as_environment_value
 
 RESOURCES = {
     "Table": ResourceAttributes("leadflow-local-Table", {"Arn": "arn:aws:dynamodb:us-east-1:1:table/t"}),
@@ -27,13 +20,11 @@ def lookup(name: str) -> ResourceAttributes:
     return RESOURCES[name]
 
 
-def resolver(**conditions: object) -> Resolver:
+def resolver() -> Resolver:
     return Resolver(
         parameters={"Stage": "dev", "Size": 30},
         pseudo={"AWS::Region": "us-east-1", "AWS::StackName": "leadflow-local"},
         lookup=lookup,
-        conditions=conditions or {"IsDev": {"Fn::Equals": [{"Ref": "Stage"}, "dev"]}},
-        mappings={"Sizes": {"dev": {"Memory": 256}}},
     )
 
 
@@ -59,55 +50,39 @@ def test_sub_with_refs_attributes_variables_and_escapes() -> None:
     assert resolve({"Fn::Sub": "${!Literal}"}) == "${Literal}"
 
 
-def test_join_select_split_find_in_map() -> None:
+def test_nested_values_are_resolved_throughout() -> None:
     resolve = resolver().resolve
-    assert resolve({"Fn::Join": ["-", ["a", {"Ref": "Stage"}]]}) == "a-dev"
-    assert resolve({"Fn::Select": [1, {"Fn::Split": [",", "x,y,z"]}]}) == "y"
-    assert resolve({"Fn::FindInMap": ["Sizes", {"Ref": "Stage"}, "Memory"]}) == 256
-
-
-def test_conditions_and_no_value_remove_properties() -> None:
-    resolve = resolver().resolve
-    value = {
-        "A": {"Fn::If": ["IsDev", "dev-value", "prod-value"]},
-        "B": {"Fn::If": ["IsDev", {"Ref": "AWS::NoValue"}, "x"]},
-        "C": [1, {"Ref": "AWS::NoValue"}, 2],
+    value = {"Variables": {"TABLE": {"Ref": "Table"}, "ARNS": [{"Fn::GetAtt": "Queue.Arn"}, "literal"]}}
+    assert resolve(value) == {
+        "Variables": {"TABLE": "leadflow-local-Table", "ARNS": ["arn:aws:sqs:us-east-1:1:q", "literal"]}
     }
-    assert resolve(value) == {"A": "dev-value", "C": [1, 2]}
 
 
-def test_nested_conditions() -> None:
-    logic = resolver(
-        IsDev={"Fn::Equals": ["dev", {"Ref": "Stage"}]},
-        NotDev={"Fn::Not": [{"Condition": "IsDev"}]},
-        Either={"Fn::Or": [{"Condition": "IsDev"}, {"Condition": "NotDev"}]},
-        Both={"Fn::And": [{"Condition": "IsDev"}, {"Condition": "NotDev"}]},
-    )
-    assert (logic.condition("IsDev"), logic.condition("NotDev")) == (True, False)
-    assert (logic.condition("Either"), logic.condition("Both")) == (True, False)
+@pytest.mark.parametrize(
+    "expression",
+    [
+        {"Fn::Join": ["-", ["a", "b"]]},
+        {"Fn::If": ["IsDev", "a", "b"]},
+        {"Fn::ImportValue": "other-stack-export"},
+        {"Fn::FindInMap": ["Sizes", "dev", "Memory"]},
+    ],
+)
+def test_an_intrinsic_the_template_does_not_use_is_refused_by_name(expression: dict) -> None:
+    (name,) = expression
+    with pytest.raises(IntrinsicError, match=f"{name} is not resolved locally"):
+        resolver().resolve({"Properties": {"Value": expression}})
 
 
-def test_unknown_reference_and_import_value_are_clear_errors() -> None:
+def test_unknown_references_are_clear_errors() -> None:
     resolve = resolver().resolve
     with pytest.raises(IntrinsicError, match="no resource"):
         resolve({"Ref": "Missing"})
-    with pytest.raises(IntrinsicError, match="ImportValue"):
-        resolve({"Fn::ImportValue": "other-stack-export"})
+    with pytest.raises(IntrinsicError, match="pseudo parameter AWS::NoValue"):
+        resolve({"Ref": "AWS::NoValue"})
 
 
 def test_environment_values_become_text_like_cloudformation_makes_them() -> None:
     assert as_environment_value(30, "N") == "30"
     assert as_environment_value(True, "B") == "true"
-    with pytest.raises(IntrinsicError):
+    with pytest.raises(IntrinsicError, match="environment variable D"):
         as_environment_value({"a": 1}, "D")
-    with pytest.raises(IntrinsicError):
-        as_environment_value(NO_VALUE, "X")
-
-
-def test_dependencies_found_in_ref_get_att_and_sub() -> None:
-    value = {
-        "A": {"Ref": "Table"},
-        "B": {"Fn::GetAtt": "Queue.Arn"},
-        "C": {"Fn::Sub": ["${Bus}-${Local}-${AWS::Region}-${!Skip}", {"Local": {"Ref": "Param"}}]},
-    }
-    assert dependencies(value) == {"Table", "Queue", "Bus", "Param"}

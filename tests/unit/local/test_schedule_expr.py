@@ -1,4 +1,4 @@
-"""Schedule expressions and durations, evaluated the way EventBridge does."""
+"""Rate expressions and durations, evaluated the way EventBridge does; cron and at are refused."""
 
 from __future__ import annotations
 
@@ -42,9 +42,23 @@ class TestRate:
         assert schedule.next_after(ANCHOR + timedelta(minutes=7)) == ANCHOR + timedelta(minutes=10)
         assert schedule.next_after(ANCHOR + timedelta(minutes=10)) == ANCHOR + timedelta(minutes=15)
 
-    @pytest.mark.parametrize("body", ["1 minute", "2 hours", "1 day"])
-    def test_units(self, body: str) -> None:
-        parse_schedule(f"rate({body})", anchor=ANCHOR)
+    @pytest.mark.parametrize(
+        ("body", "period"),
+        [
+            ("1 minute", timedelta(minutes=1)),
+            ("2 hours", timedelta(hours=2)),
+            ("1 day", timedelta(days=1)),
+            ("30 Minutes", timedelta(minutes=30)),
+        ],
+    )
+    def test_units(self, body: str, period: timedelta) -> None:
+        schedule = parse_schedule(f"rate({body})", anchor=ANCHOR)
+        assert schedule.next_after(ANCHOR) == ANCHOR + period
+        assert schedule.next_after(ANCHOR + period) == ANCHOR + 2 * period
+
+    def test_before_its_creation_it_first_fires_one_period_after(self) -> None:
+        schedule = parse_schedule("rate(1 hour)", anchor=ANCHOR)
+        assert schedule.next_after(ANCHOR - timedelta(days=3)) == ANCHOR + timedelta(hours=1)
 
     @pytest.mark.parametrize("body", ["0 minutes", "5 weeks", "minutes", "1.5 hours"])
     def test_bad_rates(self, body: str) -> None:
@@ -52,65 +66,12 @@ class TestRate:
             parse_schedule(f"rate({body})", anchor=ANCHOR)
 
 
-class TestCron:
-    def test_daily_at_noon_utc(self) -> None:
-        schedule = parse_schedule("cron(0 12 * * ? *)", anchor=ANCHOR)
-        assert schedule.next_after(ANCHOR) == datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-        assert schedule.next_after(datetime(2026, 11, 24, 12, 0, tzinfo=UTC)) == datetime(
-            2026, 11, 25, 12, 0, tzinfo=UTC
-        )
-
-    def test_every_fifteen_minutes_on_weekdays(self) -> None:
-        schedule = parse_schedule("cron(0/15 * ? * MON-FRI *)", anchor=ANCHOR)
-        friday_night = datetime(2026, 11, 27, 23, 50, tzinfo=UTC)
-        assert schedule.next_after(friday_night) == datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
-
-    def test_last_day_of_the_month(self) -> None:
-        schedule = parse_schedule("cron(0 9 L * ? *)", anchor=ANCHOR)
-        assert schedule.next_after(datetime(2027, 2, 1, tzinfo=UTC)) == datetime(
-            2027, 2, 28, 9, 0, tzinfo=UTC
-        )
-
-    def test_nth_weekday_and_last_weekday_of_the_month(self) -> None:
-        second_tuesday = parse_schedule("cron(0 8 ? * 3#2 *)", anchor=ANCHOR)
-        assert second_tuesday.next_after(datetime(2026, 12, 1, tzinfo=UTC)) == datetime(
-            2026, 12, 8, 8, 0, tzinfo=UTC
-        )
-        last_friday = parse_schedule("cron(0 8 ? * 6L *)", anchor=ANCHOR)
-        assert last_friday.next_after(datetime(2026, 12, 1, tzinfo=UTC)) == datetime(
-            2026, 12, 25, 8, 0, tzinfo=UTC
-        )
-
-    def test_nearest_weekday(self) -> None:
-        # 15 August 2026 is a Saturday: the nearest weekday is Friday the 14th
-        schedule = parse_schedule("cron(0 6 15W * ? *)", anchor=ANCHOR)
-        assert schedule.next_after(datetime(2026, 8, 1, tzinfo=UTC)) == datetime(
-            2026, 8, 14, 6, 0, tzinfo=UTC
-        )
-
-    def test_time_zone(self) -> None:
-        schedule = parse_schedule("cron(0 9 * * ? *)", anchor=ANCHOR, timezone="Europe/Berlin")
-        assert schedule.next_after(ANCHOR) == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-
-    def test_year_field_ends_the_schedule(self) -> None:
-        schedule = parse_schedule("cron(0 0 1 1 ? 2027)", anchor=ANCHOR)
-        assert schedule.next_after(ANCHOR) == datetime(2027, 1, 1, tzinfo=UTC)
-        assert schedule.next_after(datetime(2027, 1, 1, tzinfo=UTC)) is None
-
-    @pytest.mark.parametrize(
-        "body", ["0 12 * * *", "0 12 * * * *", "0 12 ? * ? *", "61 12 * * ? *", "0 12 * FOO ? *"]
-    )
-    def test_bad_cron_expressions(self, body: str) -> None:
-        with pytest.raises(ScheduleError):
-            parse_schedule(f"cron({body})", anchor=ANCHOR)
-
-
-def test_at_fires_once() -> None:
-    schedule = parse_schedule("at(2026-12-01T09:00:00)", anchor=ANCHOR)
-    assert schedule.next_after(ANCHOR) == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-    assert schedule.next_after(datetime(2026, 12, 1, 9, 0, tzinfo=UTC)) is None
+@pytest.mark.parametrize("expression", ["cron(0 12 * * ? *)", "at(2026-12-01T09:00:00)"])
+def test_cron_and_at_are_refused_with_the_reason(expression: str) -> None:
+    with pytest.raises(ScheduleError, match="rate\\(\\) schedules only"):
+        parse_schedule(expression, anchor=ANCHOR)
 
 
 def test_unknown_expression() -> None:
-    with pytest.raises(ScheduleError):
+    with pytest.raises(ScheduleError, match="is not rate"):
         parse_schedule("every(5 minutes)", anchor=ANCHOR)

@@ -92,7 +92,7 @@ def test_sqs_event_source_mapping_settings(fixture_model) -> None:
 
 def test_schedule_v2_becomes_a_scheduler_schedule_targeting_the_function(fixture_model) -> None:
     _, model = fixture_model
-    (schedule,) = model.schedules
+    schedule = next(entry for entry in model.schedules if entry.logical_id == "JobsFunctionTick")
     assert (schedule.source, schedule.expression, schedule.enabled) == ("scheduler", "rate(5 minutes)", True)
     (target,) = schedule.targets
     assert (target.kind, target.function) == ("function", "JobsFunction")
@@ -116,7 +116,59 @@ def write(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def test_scheduled_rule_and_cron(tmp_path: Path) -> None:
+def test_schedule_retry_policy_and_dead_letter_queue_reach_the_target(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        Resources:
+          Parked:
+            Type: AWS::SQS::Queue
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: fn/
+              Handler: app.handler
+              Runtime: python3.13
+              Events:
+                Hourly:
+                  Type: ScheduleV2
+                  Properties:
+                    ScheduleExpression: rate(1 hour)
+                    RetryPolicy: {MaximumRetryAttempts: 2}
+                    DeadLetterConfig: {Arn: !GetAtt Parked.Arn}
+        """,
+    )
+    template = load_template(path)
+    model = build_model(template, offline_resolver(template), set(template.resources))
+    (schedule,) = model.schedules
+    (target,) = schedule.targets
+    assert (target.function, target.retry_attempts) == ("Fn", 2)
+    assert target.dead_letter_arn == ARN.format(service="sqs", resource="local-Parked")
+
+
+def test_an_input_transformer_is_refused_at_start(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        Resources:
+          Parked:
+            Type: AWS::SQS::Queue
+          Shaped:
+            Type: AWS::Events::Rule
+            Properties:
+              EventPattern: {source: [x]}
+              Targets:
+                - Id: shaped
+                  Arn: !GetAtt Parked.Arn
+                  InputTransformer: {InputTemplate: '"<id>"', InputPathsMap: {id: $.id}}
+        """,
+    )
+    template = load_template(path)
+    with pytest.raises(TemplateError, match="InputTransformer is not emulated locally"):
+        build_model(template, offline_resolver(template), set(template.resources))
+
+
+def test_scheduled_rule(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         """
@@ -130,13 +182,13 @@ def test_scheduled_rule_and_cron(tmp_path: Path) -> None:
               Events:
                 Daily:
                   Type: Schedule
-                  Properties: {Schedule: "cron(0 12 * * ? *)"}
+                  Properties: {Schedule: "rate(1 day)"}
         """,
     )
     template = load_template(path)
     model = build_model(template, offline_resolver(template), set(template.resources))
     (schedule,) = model.schedules
-    assert (schedule.source, schedule.expression) == ("rule", "cron(0 12 * * ? *)")
+    assert (schedule.source, schedule.expression) == ("rule", "rate(1 day)")
     assert schedule.targets[0].function == "Fn"
 
 

@@ -47,6 +47,8 @@
 
   // POST one batch as text/plain JSON: a "simple" request, so the browser sends no preflight.
   // fetch shows the status, so a 503 or network error is retried; event ids make retries harmless.
+  // Each reply's body is read: unread, it keeps the request open in Chromium (no network idle);
+  // cancelled, it shows as a failed request in the site's own browser tests.
   function post(events) {
     var id = ++seq;
     inflight[id] = events;
@@ -56,7 +58,11 @@
     if (!inflight[id]) return; // already handed to sendBeacon
     w.fetch(base + "/v1/events", {method: "POST", body: body(inflight[id]), keepalive: true,
       credentials: "omit", headers: {"Content-Type": "text/plain"}})
-      .then(function (r) { if (r.status === 503 || r.status === 429) throw r; delete inflight[id]; })
+      .then(function (r) {
+        r.text().catch(function () {});
+        if (r.status === 503 || r.status === 429) throw r;
+        delete inflight[id];
+      })
       .catch(function () {
         if (n < 3 && inflight[id]) setTimeout(function () { attempt(id, n + 1); }, 1000 * n * n);
         else delete inflight[id];
