@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from leadflow_local.stack import LocalStack
-from tests.e2e.conftest import TOKEN, admin_headers, missing_handlers
+from leadflow_local.stack import DevStack
+from tests.e2e.conftest import TOKEN, admin_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -29,10 +29,8 @@ VISITOR = "visitor-kept-1"
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    missing = missing_handlers(("capture", "admin", "process", "track"))
-    assert not missing, f"Leadflow's handlers are missing: {missing}"
-    with LocalStack(port=0, definitions=BUNDLE, admin_token=TOKEN) as running:
+def stack() -> Iterator[DevStack]:
+    with DevStack(port=0, definitions=BUNDLE, admin_token=TOKEN) as running:
         yield running
 
 
@@ -102,7 +100,7 @@ def _decimal(number: float) -> Decimal:
     return Decimal(repr(number))
 
 
-def _submit_forms(stack: LocalStack, http: requests.Session) -> None:
+def _submit_forms(stack: DevStack, http: requests.Session) -> None:
     json_post = http.post(
         f"{stack.url}/v1/forms/e2e-kept/submissions",
         json={
@@ -126,7 +124,7 @@ def _submit_forms(stack: LocalStack, http: requests.Session) -> None:
     assert native.status_code in (200, 303), native.text
 
 
-def _send_events(stack: LocalStack, http: requests.Session) -> dict[str, Any]:
+def _send_events(stack: DevStack, http: requests.Session) -> dict[str, Any]:
     events = [*KEPT, DUPLICATE, *(raw for raw, _ in REFUSED)]
     response = http.post(
         f"{stack.url}/v1/events", json={"write_key": WRITE_KEY, "events": events}, headers={"Origin": ORIGIN}
@@ -136,7 +134,7 @@ def _send_events(stack: LocalStack, http: requests.Session) -> dict[str, Any]:
 
 
 def test_hostile_but_valid_input_is_kept_and_no_queue_holds_a_message(
-    stack: LocalStack, http: requests.Session
+    stack: DevStack, http: requests.Session
 ) -> None:
     _submit_forms(stack, http)
     reply = _send_events(stack, http)
