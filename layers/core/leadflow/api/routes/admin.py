@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from leadflow.api import bodies
+from leadflow.api import bodies, contract, views
+from leadflow.api.contract import ADMIN_SECURITY, admin_errors, error, ref, reply
 from leadflow.api.models import (
     ActiveDefinitionsView,
     ContactView,
@@ -18,6 +19,9 @@ from leadflow.errors import UnsupportedMediaType, ValidationFailed
 from leadflow.services import contacts, definitions
 
 router = Router()
+
+#: A bundle's sections, as DEFINITIONS.md describes them; the apply validates it as a whole.
+_BUNDLE = {"type": "object", "description": "campaigns, forms, sites, scoring, lists, flows, ..."}
 
 MAX_DEFINITIONS_BYTES = 1024 * 1024
 _DEFINITION_TYPES = {
@@ -43,7 +47,19 @@ def _caller() -> str | None:
     summary="Apply a definitions bundle",
     description="YAML or JSON; validated as a whole. `dry_run=true` validates and reports the diff only.",
     tags=["Definitions"],
-    responses={409: {"description": "Another apply changed the definitions meanwhile"}},
+    security=ADMIN_SECURITY,
+    responses={
+        200: reply(ref("DefinitionsApplied"), "Applied (or, with dry_run, what applying would change)"),
+        409: error("Another apply changed the definitions meanwhile"),
+        413: error("Bundle over 1 MiB"),
+        415: error("Not YAML or JSON"),
+        422: error("The bundle's problems, each under its path"),
+        **admin_errors(),
+    },
+    openapi_extensions=contract.request_body(
+        "The whole bundle (see DEFINITIONS.md), as YAML or JSON",
+        {"application/yaml": _BUNDLE, "application/json": _BUNDLE},
+    ),
 )
 def apply_definitions(
     dry_run: Annotated[bool, Query(description="Validate and diff without storing")] = False,
@@ -79,7 +95,13 @@ def apply_definitions(
     )
 
 
-@router.get("/v1/admin/definitions", summary="The active definitions bundle", tags=["Definitions"])
+@router.get(
+    "/v1/admin/definitions",
+    summary="The active definitions bundle",
+    tags=["Definitions"],
+    security=ADMIN_SECURITY,
+    responses={200: reply(ref("ActiveDefinitionsView"), "The active bundle"), **admin_errors()},
+)
 def get_definitions() -> ActiveDefinitionsView:
     active = definitions.active()
     return ActiveDefinitionsView(
@@ -91,43 +113,67 @@ def get_definitions() -> ActiveDefinitionsView:
     "/v1/admin/contacts",
     summary="Find a contact by email",
     tags=["Contacts"],
-    responses={404: {"description": "No contact has that email"}},
+    security=ADMIN_SECURITY,
+    responses={
+        200: reply(ref("ContactView"), "The contact"),
+        404: error("No contact has that email"),
+        422: error("Not an email address"),
+        **admin_errors(),
+    },
 )
 def find_contact(
     email: Annotated[str, Query(description="The contact's email address", max_length=254)],
 ) -> ContactView:
-    return contacts.contact_by_email(email)
+    return views.contact_view(contacts.contact_by_email(email))
 
 
 @router.get(
     "/v1/admin/contacts/<contact_id>",
     summary="A contact with campaigns and recent activities",
     tags=["Contacts"],
-    responses={404: {"description": "No such contact"}},
+    security=ADMIN_SECURITY,
+    responses={
+        200: reply(ref("ContactView"), "The contact"),
+        404: error("No such contact"),
+        422: error("Not a contact id"),
+        **admin_errors(),
+    },
 )
 def get_contact(contact_id: Annotated[str, Path(max_length=64)]) -> ContactView:
-    return contacts.contact_by_id(contact_id)
+    return views.contact_view(contacts.contact_by_id(contact_id))
 
 
 @router.get(
     "/v1/admin/contacts/<contact_id>/score",
     summary="A contact's score ledger: each rule that fired, its points, its activity",
     tags=["Contacts"],
-    responses={404: {"description": "No such contact"}},
+    security=ADMIN_SECURITY,
+    responses={
+        200: reply(ref("ScoreLedgerView"), "The ledger, newest first"),
+        404: error("No such contact"),
+        422: error("Not a contact id"),
+        **admin_errors(),
+    },
 )
 def get_score_ledger(contact_id: Annotated[str, Path(max_length=64)]) -> ScoreLedgerView:
-    return contacts.score_ledger(contact_id)
+    return views.score_ledger_view(contacts.score_ledger(contact_id))
 
 
 @router.get(
     "/v1/admin/segments/<list_id>/members",
     summary="Members of a segment or list, paginated",
     tags=["Lists"],
-    responses={404: {"description": "No such list or segment"}},
+    security=ADMIN_SECURITY,
+    responses={
+        200: reply(ref("ListMembersView"), "One page of members"),
+        404: error("No such list or segment"),
+        422: error("Invalid parameters: a list id, cursor or limit this API cannot use"),
+        **admin_errors(),
+    },
 )
 def get_list_members(
     list_id: Annotated[str, Path(max_length=64)],
     cursor: Annotated[str | None, Query(description="From the previous page", max_length=2048)] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Members per page")] = 100,
 ) -> ListMembersView:
-    return contacts.list_members(list_id, cursor, limit)
+    return views.list_members_view(contacts.list_members(list_id, cursor, limit))
