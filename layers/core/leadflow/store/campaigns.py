@@ -193,6 +193,10 @@ def save_definitions(
 LIST_SHARDS = 16
 
 
+#: Far above any contact id's length, far below DynamoDB's 1,024-byte sort key.
+_MAX_CURSOR_SORT_KEY = 200
+
+
 def list_members_pk(list_id: str, contact_id: str) -> str:
     return f"LIST#{list_id}#{shard_of(contact_id, LIST_SHARDS):02d}"
 
@@ -256,6 +260,24 @@ def membership_upsert(membership: Membership) -> TransactItem:
     }
 
 
+def _is_page_key(list_id: str, shard: int, key: Any) -> bool:
+    """A cursor's key must be one this list's query returned: a client's own would reach
+    DynamoDB as an ``ExclusiveStartKey`` of any shape and size, and fail there."""
+    if not 0 <= shard < LIST_SHARDS:
+        return False
+    if key is None:
+        return True
+    if not isinstance(key, dict) or set(key) != {"pk", "sk"}:
+        return False
+    sort_key = key["sk"].get("S") if isinstance(key["sk"], dict) and len(key["sk"]) == 1 else None
+    return (
+        key["pk"] == {"S": f"LIST#{list_id}#{shard:02d}"}
+        and isinstance(sort_key, str)
+        and sort_key.startswith("CONTACT#")
+        and len(sort_key) <= _MAX_CURSOR_SORT_KEY
+    )
+
+
 def list_members(list_id: str, *, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a list's members across its shards; the cursor names shard and position."""
     import base64
@@ -268,6 +290,8 @@ def list_members(list_id: str, *, cursor: str | None, limit: int) -> tuple[list[
             shard, start = int(state["shard"]), state.get("key")
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError("malformed cursor") from error
+        if not _is_page_key(list_id, shard, start):
+            raise ValueError("not a cursor of this list")
     members: list[dict[str, Any]] = []
     while shard < LIST_SHARDS and len(members) < limit:
         kwargs: dict[str, Any] = {

@@ -144,6 +144,7 @@ def open_pixel(token: Token):  # unannotated: response validation would serialis
     responses={
         302: contract.redirect("To the link's target URL"),
         400: contract.error("The token is invalid or was altered (no redirect)"),
+        503: contract.error("The signing key could not be read; follow the link again"),
     },
 )
 def click(token: Token) -> Response[Any]:
