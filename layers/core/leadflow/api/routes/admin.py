@@ -7,7 +7,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from leadflow.api import bodies, contract, views
-from leadflow.api.contract import ADMIN_SECURITY, admin_errors, error, ref, reply
 from leadflow.api.models import (
     ActiveDefinitionsView,
     ContactView,
@@ -47,14 +46,16 @@ def _caller() -> str | None:
     summary="Apply a definitions bundle",
     description="YAML or JSON; validated as a whole. `dry_run=true` validates and reports the diff only.",
     tags=["Definitions"],
-    security=ADMIN_SECURITY,
+    security=contract.ADMIN_SECURITY,
     responses={
-        200: reply(ref("DefinitionsApplied"), "Applied (or, with dry_run, what applying would change)"),
-        409: error("Another apply changed the definitions meanwhile"),
-        413: error("Bundle over 1 MiB"),
-        415: error("Not YAML or JSON"),
-        422: error("The bundle's problems, each under its path"),
-        **admin_errors(),
+        200: contract.reply(
+            contract.ref("DefinitionsApplied"), "Applied (or, with dry_run, what applying would change)"
+        ),
+        409: contract.error("Another apply changed the definitions meanwhile"),
+        413: contract.error("Bundle over 1 MiB"),
+        415: contract.error("Not YAML or JSON"),
+        422: contract.error("The bundle's problems, each under its path"),
+        **contract.admin_errors(),
     },
     openapi_extensions=contract.request_body(
         "The whole bundle (see DEFINITIONS.md), as YAML or JSON",
@@ -99,8 +100,11 @@ def apply_definitions(
     "/v1/admin/definitions",
     summary="The active definitions bundle",
     tags=["Definitions"],
-    security=ADMIN_SECURITY,
-    responses={200: reply(ref("ActiveDefinitionsView"), "The active bundle"), **admin_errors()},
+    security=contract.ADMIN_SECURITY,
+    responses={
+        200: contract.reply(contract.ref("ActiveDefinitionsView"), "The active bundle"),
+        **contract.admin_errors(),
+    },
 )
 def get_definitions() -> ActiveDefinitionsView:
     active = definitions.active()
@@ -113,12 +117,12 @@ def get_definitions() -> ActiveDefinitionsView:
     "/v1/admin/contacts",
     summary="Find a contact by email",
     tags=["Contacts"],
-    security=ADMIN_SECURITY,
+    security=contract.ADMIN_SECURITY,
     responses={
-        200: reply(ref("ContactView"), "The contact"),
-        404: error("No contact has that email"),
-        422: error("Not an email address"),
-        **admin_errors(),
+        200: contract.reply(contract.ref("ContactView"), "The contact"),
+        404: contract.error("No contact has that email"),
+        422: contract.error("Not an email address"),
+        **contract.admin_errors(),
     },
 )
 def find_contact(
@@ -131,12 +135,12 @@ def find_contact(
     "/v1/admin/contacts/<contact_id>",
     summary="A contact with campaigns and recent activities",
     tags=["Contacts"],
-    security=ADMIN_SECURITY,
+    security=contract.ADMIN_SECURITY,
     responses={
-        200: reply(ref("ContactView"), "The contact"),
-        404: error("No such contact"),
-        422: error("Not a contact id"),
-        **admin_errors(),
+        200: contract.reply(contract.ref("ContactView"), "The contact"),
+        404: contract.error("No such contact"),
+        422: contract.error("Not a contact id"),
+        **contract.admin_errors(),
     },
 )
 def get_contact(contact_id: Annotated[str, Path(max_length=64)]) -> ContactView:
@@ -147,12 +151,12 @@ def get_contact(contact_id: Annotated[str, Path(max_length=64)]) -> ContactView:
     "/v1/admin/contacts/<contact_id>/score",
     summary="A contact's score ledger: each rule that fired, its points, its activity",
     tags=["Contacts"],
-    security=ADMIN_SECURITY,
+    security=contract.ADMIN_SECURITY,
     responses={
-        200: reply(ref("ScoreLedgerView"), "The ledger, newest first"),
-        404: error("No such contact"),
-        422: error("Not a contact id"),
-        **admin_errors(),
+        200: contract.reply(contract.ref("ScoreLedgerView"), "The ledger, newest first"),
+        404: contract.error("No such contact"),
+        422: contract.error("Not a contact id"),
+        **contract.admin_errors(),
     },
 )
 def get_score_ledger(contact_id: Annotated[str, Path(max_length=64)]) -> ScoreLedgerView:
@@ -163,12 +167,12 @@ def get_score_ledger(contact_id: Annotated[str, Path(max_length=64)]) -> ScoreLe
     "/v1/admin/segments/<list_id>/members",
     summary="Members of a segment or list, paginated",
     tags=["Lists"],
-    security=ADMIN_SECURITY,
+    security=contract.ADMIN_SECURITY,
     responses={
-        200: reply(ref("ListMembersView"), "One page of members"),
-        404: error("No such list or segment"),
-        422: error("Invalid parameters: a list id, cursor or limit this API cannot use"),
-        **admin_errors(),
+        200: contract.reply(contract.ref("ListMembersView"), "One page of members"),
+        404: contract.error("No such list or segment"),
+        422: contract.error("Invalid parameters: a list id, cursor or limit this API cannot use"),
+        **contract.admin_errors(),
     },
 )
 def get_list_members(
