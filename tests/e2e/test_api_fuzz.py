@@ -11,9 +11,10 @@ Two passes:
   route has, valid and invalid inputs). Its parametrisation needs the document when the module
   is collected, before the stack runs, so it loads the document from the code the stack serves
   it from; ``test_the_stack_serves_this_document`` proves the two are the same.
-- ``test_real_ids_answer_as_documented``: random ids only ever meet 404s and 401s, so here half
-  the cases take a real form, list, contact, email or write key. Routes then run validation,
-  the store and the queues on generated input, which is where 500s hide. It draws cases from
+- ``test_real_ids_answer_as_documented``: random ids only ever meet 404s and 401s, so here every
+  case takes a real form, list, contact, email or write key, and a submission the values its
+  form requires beside the generated ones. Routes then run validation, the store and the
+  queues on generated input, which is where 500s hide. It draws cases from
   ``APIOperation.as_strategy`` of the document the stack serves.
 """
 
@@ -71,6 +72,7 @@ class Known:
     path: dict[str, list[str]]  # path parameter -> ids that exist
     query: dict[str, list[str]]  # query parameter -> values that find something
     write_keys: list[str]
+    required_fields: dict[str, dict[str, Any]]  # form id -> values for its required fields
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +130,7 @@ def known(fuzz_stack: LocalStack, session: requests.Session) -> Known:
         },
         query={"email": [FUZZ_EMAIL]},
         write_keys=[item["write_key"] for item in bundle["sites"]],
+        required_fields={item["id"]: _required_fields(item) for item in bundle["forms"]},
     )
 
 
@@ -151,19 +154,27 @@ def test_the_api_answers_as_documented(
 
 
 def with_known_values(cases: st.SearchStrategy[schemathesis.Case], known: Known) -> st.SearchStrategy[Any]:
-    """Each generated case, with (half the time each) a real id, email or write key in its place."""
+    """Each generated case with a real id, email or write key in place of its own (the other pass
+    covers random ones), and a submission with the values its form requires."""
 
     @st.composite
     def strategy(draw: st.DrawFn) -> schemathesis.Case:
         case = draw(cases)
         for name, values in known.path.items():
-            if case.path_parameters and name in case.path_parameters and draw(st.booleans()):
+            if case.path_parameters and name in case.path_parameters:
                 case.path_parameters[name] = draw(st.sampled_from(values))
         for name, values in known.query.items():
-            if case.query and name in case.query and draw(st.booleans()):
+            if case.query and name in case.query:
                 case.query[name] = draw(st.sampled_from(values))
-        if isinstance(case.body, dict) and "write_key" in case.body and draw(st.booleans()):
-            case.body["write_key"] = draw(st.sampled_from(known.write_keys))
+        body = case.body
+        if isinstance(body, dict) and "write_key" in body:
+            body["write_key"] = draw(st.sampled_from(known.write_keys))
+        required = known.required_fields.get((case.path_parameters or {}).get("form_id", ""))
+        if required and isinstance(body, dict):  # what the form needs, beside generated extra fields
+            if case.media_type == "application/json" and isinstance(body.get("fields"), dict):
+                body["fields"] = {**body["fields"], **required}
+            elif case.media_type != "application/json":
+                body.update({name: "on" if value is True else value for name, value in required.items()})
         return case
 
     return strategy()
