@@ -1,5 +1,6 @@
 """``GET /v1/openapi.json``: the OpenAPI document, generated from every router in the code."""
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -13,8 +14,6 @@ _POWERTOOLS_ERRORS = ("HTTPValidationError", "ValidationError", "ResponseValidat
 
 def openapi_document() -> dict[str, Any]:
     """Builds the document from all routers, so it can never drift from the handlers."""
-    import json
-
     from leadflow import __version__
     from leadflow.api import contract
     from leadflow.api.resolver import build_resolver
@@ -59,8 +58,6 @@ def _drop_powertools_defaults(document: dict[str, Any]) -> None:
                     del responses[status]["content"]
                 elif (content or {}).get("application/json", {}).get("schema") == default_422:
                     del responses[status]
-    import json
-
     paths = json.dumps(document["paths"])
     schemas = document["components"]["schemas"]
     for name in _POWERTOOLS_ERRORS:
