@@ -12,7 +12,7 @@ Two passes:
   is collected, before the stack runs, so it loads the document from the code the stack serves
   it from; ``test_the_stack_serves_this_document`` proves the two are the same.
 - ``test_real_ids_answer_as_documented``: random ids only ever meet 404s and 401s, so here every
-  case takes a real form, list, contact, email or write key, and a submission the values its
+  case takes a real form, list, contact, email, origin or write key, and a submission the values its
   form requires beside the generated ones. Routes then run validation, the store and the
   queues on generated input, which is where 500s hide. It draws cases from
   ``APIOperation.as_strategy`` of the document the stack serves.
@@ -71,6 +71,7 @@ class Known:
 
     path: dict[str, list[str]]  # path parameter -> ids that exist
     query: dict[str, list[str]]  # query parameter -> values that find something
+    origins: list[str]  # origins the bundle allows (without wildcards)
     write_keys: list[str]
     required_fields: dict[str, dict[str, Any]]  # form id -> values for its required fields
 
@@ -129,6 +130,14 @@ def known(fuzz_stack: LocalStack, session: requests.Session) -> Known:
             "contact_id": [reply.json()["contact_id"]],
         },
         query={"email": [FUZZ_EMAIL]},
+        origins=sorted(
+            {
+                origin
+                for item in [*bundle["forms"], *bundle["sites"]]
+                for origin in item.get("allowed_origins", [])
+                if "*" not in origin
+            }
+        ),
         write_keys=[item["write_key"] for item in bundle["sites"]],
         required_fields={item["id"]: _required_fields(item) for item in bundle["forms"]},
     )
@@ -154,8 +163,8 @@ def test_the_api_answers_as_documented(
 
 
 def with_known_values(cases: st.SearchStrategy[schemathesis.Case], known: Known) -> st.SearchStrategy[Any]:
-    """Each generated case with a real id, email or write key in place of its own (the other pass
-    covers random ones), and a submission with the values its form requires."""
+    """Each generated case with a real id, email, origin or write key in place of its own (the
+    other pass covers random ones), and a submission with the values its form requires."""
 
     @st.composite
     def strategy(draw: st.DrawFn) -> schemathesis.Case:
@@ -166,6 +175,8 @@ def with_known_values(cases: st.SearchStrategy[schemathesis.Case], known: Known)
         for name, values in known.query.items():
             if case.query and name in case.query:
                 case.query[name] = draw(st.sampled_from(values))
+        if case.headers and "Origin" in case.headers:
+            case.headers["Origin"] = draw(st.sampled_from(known.origins))
         body = case.body
         if isinstance(body, dict) and "write_key" in body:
             body["write_key"] = draw(st.sampled_from(known.write_keys))

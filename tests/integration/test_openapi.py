@@ -150,3 +150,17 @@ def test_every_route_that_reads_a_body_documents_it_per_media_type():
         ("POST", "/v1/events"): {"application/json", "text/plain"},
         ("PUT", "/v1/admin/definitions"): {"application/json", "application/yaml"},
     }
+
+
+def test_headers_routes_read_themselves_are_documented_parameters():
+    headers = {
+        (method, path): {item["name"] for item in operation.get("parameters", []) if item["in"] == "header"}
+        for method, path, operation in operations()
+    }
+    assert headers[("POST", "/v1/forms/{form_id}/submissions")] == {"Idempotency-Key", "Origin"}
+    assert headers[("OPTIONS", "/v1/forms/{form_id}/submissions")] == {"Origin"}
+    assert headers[("POST", "/v1/events")] == {"Origin"}
+    assert headers[("OPTIONS", "/v1/events")] == {"Origin"}
+    assert headers[("GET", "/v1/leadflow.js")] == {"If-None-Match"}
+    for method, path, operation in operations():
+        assert not [key for key in operation if key.startswith("x-leadflow")], f"{method} {path}"

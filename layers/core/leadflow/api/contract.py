@@ -90,6 +90,27 @@ def request_body(description: str, content: dict[str, dict[str, Any]]) -> dict[s
     }
 
 
+#: The extension that carries request headers a route reads itself, until the document is rendered.
+REQUEST_HEADERS = "x-leadflow-request-headers"
+
+
+def request_headers(headers: dict[str, str]) -> dict[str, Any]:
+    """``openapi_extensions`` documenting headers a route reads itself (optional ones): rendered
+    as header parameters, beside the ones Powertools documents from the signature."""
+    return {
+        REQUEST_HEADERS: [
+            {
+                "name": name,
+                "in": "header",
+                "required": False,
+                "description": text,
+                "schema": {"type": "string"},
+            }
+            for name, text in headers.items()
+        ]
+    }
+
+
 def security_schemes() -> dict[str, Any]:
     """The document's security schemes: built only when the document is rendered."""
     from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer

@@ -107,14 +107,22 @@ def _thank_you_page() -> str:
         422: contract.error("Invalid fields, with a message per field"),
         503: contract.error("A dependency was busy; send the same submission again"),
     },
-    openapi_extensions=contract.request_body(
-        "A native HTML form post, or JSON",
-        {
-            bodies.JSON: contract.ref("SubmissionBody"),
-            bodies.URLENCODED: _FORM_POST,
-            bodies.MULTIPART: _FORM_POST,
-        },
-    ),
+    openapi_extensions={
+        **contract.request_body(
+            "A native HTML form post, or JSON",
+            {
+                bodies.JSON: contract.ref("SubmissionBody"),
+                bodies.URLENCODED: _FORM_POST,
+                bodies.MULTIPART: _FORM_POST,
+            },
+        ),
+        **contract.request_headers(
+            {
+                "Idempotency-Key": "Makes a replay within 24 h return the first reply",
+                "Origin": "The browser's origin: one the form allows, or none",
+            }
+        ),
+    },
 )
 def submit(form_id: FormId) -> Response[Any]:
     request, native = _parse_request()
@@ -151,6 +159,7 @@ def submit(form_id: FormId) -> Response[Any]:
         403: contract.error("The origin may not post"),
         404: contract.error("No such form, or it is disabled"),
     },
+    openapi_extensions=contract.request_headers({"Origin": "The origin that would post"}),
 )
 def preflight(form_id: FormId) -> Response[Any]:
     origin = router.current_event.headers.get("origin")

@@ -26,8 +26,20 @@ def openapi_document() -> dict[str, Any]:
         )
     )
     _add_documented_models(document)
+    _add_request_headers(document)
     _drop_powertools_defaults(document)
     return document
+
+
+def _add_request_headers(document: dict[str, Any]) -> None:
+    """Headers routes read themselves (``contract.request_headers``), as header parameters."""
+    from leadflow.api.contract import REQUEST_HEADERS
+
+    for item in document["paths"].values():
+        for operation in item.values():
+            headers = operation.pop(REQUEST_HEADERS, None)
+            if headers:
+                operation["parameters"] = [*operation.get("parameters", []), *headers]
 
 
 def _add_documented_models(document: dict[str, Any]) -> None:

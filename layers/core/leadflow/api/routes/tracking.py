@@ -60,10 +60,13 @@ def _batch_document() -> dict[str, Any]:
         422: contract.error("Not a batch: malformed JSON, no events list, or more than 100 events"),
         503: contract.error("The events could not be queued; send the same batch again"),
     },
-    openapi_extensions=contract.request_body(
-        "The batch, as JSON; or the same JSON as text/plain (sendBeacon)",
-        {bodies.JSON: contract.ref("EventBatchBody"), bodies.TEXT: {"type": "string"}},
-    ),
+    openapi_extensions={
+        **contract.request_body(
+            "The batch, as JSON; or the same JSON as text/plain (sendBeacon)",
+            {bodies.JSON: contract.ref("EventBatchBody"), bodies.TEXT: {"type": "string"}},
+        ),
+        **contract.request_headers({"Origin": "The browser's origin: one the site allows, or none"}),
+    },
 )
 def send_events() -> Response[Any]:
     document = _batch_document()
@@ -86,6 +89,7 @@ def send_events() -> Response[Any]:
         204: contract.preflight("The origin may send events"),
         403: contract.error("It may not"),
     },
+    openapi_extensions=contract.request_headers({"Origin": "The origin that would send events"}),
 )
 def events_preflight() -> Response[Any]:
     origin = router.current_event.headers.get("origin")
@@ -113,6 +117,7 @@ def snippet() -> tuple[str, str]:
         200: contract.media("application/javascript", "JavaScript, cacheable for five minutes"),
         304: contract.empty("Unchanged since the ETag in If-None-Match", {"ETag": "The snippet's version"}),
     },
+    openapi_extensions=contract.request_headers({"If-None-Match": "The ETag of a copy the browser has"}),
 )
 def leadflow_js() -> Response[Any]:
     source, etag = snippet()
