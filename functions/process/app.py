@@ -16,7 +16,9 @@ batch = BatchProcessor(event_type=EventType.SQS)
 
 @tracer.capture_method(capture_response=False)
 def record_handler(record: SQSRecord) -> str:
-    with redacted_failures("activity message unreadable; it returns to the queue", message_id=record.message_id):
+    with redacted_failures(
+        "activity message unreadable; it returns to the queue", message_id=record.message_id
+    ):
         activity = Activity.from_message(record.body)
     with redacted_failures(
         "activity not applied; it returns to the queue",

@@ -15,9 +15,10 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from leadflow.domain.activities import Activity
-from leadflow.observability import RedactedFailure, logger
+from leadflow.observability import RedactedError, logger
 from tests.support import functions, queues
 from tests.support.events import LambdaContext
 
@@ -80,16 +81,16 @@ def test_an_unreadable_body_is_logged_by_message_id_and_its_neighbours_are_appli
     _send(aws, _activity_body(occurred_at=EMAIL))  # pydantic's error would quote this value
     _send(aws, _activity_body(activity_id="act_other", contact_id=None, anonymous_id="v_1"))
     event, messages = queues.receive_event(aws.queues["ActivityQueue"])
-    bad = next(message["MessageId"] for message in messages if EMAIL in json.loads(message["Body"])["occurred_at"])
+    bad = next(
+        message["MessageId"] for message in messages if EMAIL in json.loads(message["Body"])["occurred_at"]
+    )
 
     reply = process(event, LambdaContext(function_name="process"))
 
     assert reply == {"batchItemFailures": [{"itemIdentifier": bad}]}
     output = printed()
     _assert_private_data_absent(output)
-    failure = next(
-        json.loads(line) for line in output.splitlines() if line.startswith("{") and bad in line
-    )
+    failure = next(json.loads(line) for line in output.splitlines() if line.startswith("{") and bad in line)
     assert failure["message_id"] == bad
     assert failure["invalid"] == [{"at": "occurred_at", "type": "datetime_from_date_parsing"}]
 
@@ -108,7 +109,7 @@ def test_a_failure_whose_text_quotes_the_body_is_logged_by_activity_id(
     event, _ = queues.receive_event(aws.queues["ActivityQueue"])
 
     # Every record failed: Powertools raises, and Lambda would log the exception's text.
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(BatchProcessingError) as raised:
         process(event, LambdaContext(function_name="process"))
 
     output = printed() + str(raised.value)
@@ -122,7 +123,7 @@ def test_an_unknown_key_is_not_logged_as_a_field_path(aws, bundle_applied, proce
     _send(aws, json.dumps({**json.loads(_activity_body()), EMAIL: NAME}))  # extra="forbid" names the key
     event, _ = queues.receive_event(aws.queues["ActivityQueue"])
 
-    with pytest.raises(Exception) as raised:
+    with pytest.raises(BatchProcessingError) as raised:
         process(event, LambdaContext(function_name="process"))
 
     _assert_private_data_absent(printed() + str(raised.value))
@@ -138,7 +139,7 @@ def test_a_failed_housekeeping_run_is_logged_without_its_input(aws, printed, cap
         "detail": {"segments": EMAIL, "cursor": {"pk": f"EMAIL#{EMAIL}", "name": NAME}},
     }
 
-    with pytest.raises(RedactedFailure) as raised:
+    with pytest.raises(RedactedError) as raised:
         housekeeping(event, LambdaContext(function_name="housekeeping"))
 
     output = printed()

@@ -19,7 +19,7 @@ _FRAMES = 6  # innermost frames kept: enough to find the line, short enough to r
 _FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}")  # a schema's field; a key like an email is not
 
 
-class RedactedFailure(Exception):
+class RedactedError(Exception):
     """Stands in for a failure whose text may quote its input (pydantic's errors quote values):
     it names the ids it was given and the original's type, never the original's message."""
 
@@ -34,7 +34,9 @@ def failure_facts(error: BaseException) -> dict[str, Any]:
     parts are known to be safe (pydantic's field paths and error types, AWS error codes) those."""
     kind = type(error)
     facts: dict[str, Any] = {
-        "error_type": kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}",
+        "error_type": kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}",
         "raised_at": [
             f"{frame.filename}:{frame.lineno} in {frame.name}"
             for frame in [
@@ -66,11 +68,11 @@ def _path_part(part: str | int) -> str:
 @contextmanager
 def redacted_failures(message: str, **ids: str | None) -> Iterator[None]:
     """Logs a failure inside the block by ``ids`` and :func:`failure_facts`, and re-raises it as a
-    :class:`RedactedFailure`, so neither this log, the batch report, the trace nor the Lambda
+    :class:`RedactedError`, so neither this log, the batch report, the trace nor the Lambda
     runtime's own error line quotes the input."""
     try:
         yield
     except Exception as error:
         facts = {**{key: value for key, value in ids.items() if value}, **failure_facts(error)}
         logger.warning(message, extra=facts)
-        raise RedactedFailure(facts) from None
+        raise RedactedError(facts) from None
