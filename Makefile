@@ -15,12 +15,13 @@ PYTHON313 := $(shell \
 	if python3.13 -c 'import sys' >/dev/null 2>&1; then command -v python3.13; \
 	else ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13.*/bin/python3.13 2>/dev/null | sort -V | tail -n1; fi)
 
-.PHONY: help dev test lint check-template build unit integration e2e bench clean browser
+.PHONY: help dev test lint check-template build unit integration e2e bench bench-check clean browser
 
 help:
 	@echo "make dev    run Leadflow locally on an embedded AWS (moto server; no Docker, no account)"
 	@echo "make test   lint, validate and build the template, run every test"
 	@echo "make bench  print the benchmark figures recorded in docs/BENCHMARKS.md"
+	@echo "make bench-check  fail if a function's cold start is over 1.3x the boto3 + Powertools baseline"
 
 $(STAMP): pyproject.toml layers/core/requirements.txt
 	@if [ -z "$(PYTHON313)" ]; then \
@@ -85,6 +86,11 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The cold-start regression guard: exits non-zero when a function imports slower or peaks higher
+# than 1.3x the boto3 + Powertools baseline (a benchmark, not a test: timing is never tested).
+bench-check: $(STAMP)
+	$(BIN)/python -m bench.cold_start --check
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .sam-build.log
