@@ -40,7 +40,7 @@ def first_request_ms(runs: int = 7) -> float:
     os.environ["BENCH_STORED_BUNDLE"] = handle.name
     code = _FUNCTION.format(path=str(ROOT / "functions" / "capture" / "app.py")) + FIRST_REQUEST
     try:
-        return statistics.median(sample(code, "capture")[0] for _ in range(runs))
+        return statistics.median(sample(code, "capture")["wall_ms"] for _ in range(runs))
     finally:
         Path(handle.name).unlink()
 
