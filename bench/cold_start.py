@@ -56,8 +56,8 @@ def functions() -> dict[str, Path]:
     return {path.parent.name: path for path in sorted((ROOT / "functions").glob("*/app.py"))}
 
 
-#: "0" writes and reads the bytecode cache (as site-packages has it from pip); "1", set with
-#: ``--no-bytecode``, compiles leadflow's sources in every interpreter, as a layer without .pyc does.
+#: Write and read the bytecode cache, as site-packages has it from pip (this machine's shell
+#: sets PYTHONDONTWRITEBYTECODE=1, which would make every sample compile leadflow's sources).
 BYTECODE = {"PYTHONDONTWRITEBYTECODE": "0"}
 
 
@@ -114,6 +114,40 @@ def measure(runs: int) -> dict[str, dict[str, float]]:
     return results
 
 
+LAYER = ROOT / ".aws-sam" / "build" / "CoreLayer" / "python"
+_COMPILE_COST = (
+    "import sys, time, json, pathlib\n"
+    "layer = pathlib.Path({layer!r})\n"
+    "shipped = {{p.name.removesuffix('.py') for p in layer.iterdir()}}\n"
+    "sources = [m.__file__ for n, m in list(sys.modules.items())\n"
+    "           if n.split('.')[0] in shipped and (getattr(m, '__file__', None) or '').endswith('.py')]\n"
+    "_c = time.process_time()\n"
+    "for source in sources: compile(open(source, 'rb').read(), source, 'exec')\n"
+    "print(json.dumps({{'modules': len(sources), 'ms': (time.process_time() - _c) * 1000}}))\n"
+)
+
+
+def compile_cost() -> dict[str, dict[str, float]]:
+    """Per function: the modules it imports from the built layer, and the CPU ms to compile them.
+
+    ``sam build`` unpacks wheels and copies sources without bytecode, and /opt is read-only in
+    Lambda, so a cold start compiles every one of these; this measures that share (needs
+    ``make build``; the packages are those the built layer ships, boto3's included).
+    """
+    if not LAYER.is_dir():
+        raise SystemExit(f"{LAYER} does not exist: run `make build` first")
+    results = {}
+    for name, path in {"baseline": None, **functions()}.items():
+        code = (BASELINE if path is None else _FUNCTION.format(path=str(path))) + _COMPILE_COST.format(
+            layer=str(LAYER)
+        )
+        completed = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=_environment(name)
+        )
+        results[name] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return results
+
+
 def report(results: dict[str, dict[str, float]], runs: int, limit: float) -> tuple[str, list[str]]:
     """The table, and the functions whose import CPU time or peak memory is over ``limit`` x baseline."""
     lines = [
@@ -143,11 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=float, default=LIMIT, help="largest ratio to the baseline")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
     parser.add_argument(
-        "--no-bytecode", action="store_true", help="compile sources in every interpreter (no .pyc cache)"
+        "--compile-cost", action="store_true", help="CPU to compile what each imports from the built layer"
     )
     args = parser.parse_args(argv)
-    if args.no_bytecode:
-        BYTECODE["PYTHONDONTWRITEBYTECODE"] = "1"
+    if args.compile_cost:
+        print("Compiling the sources each function imports from the built layer (no .pyc is shipped)")
+        print(f"{'function':14} {'modules':>8} {'CPU ms':>7}")
+        for name, row in compile_cost().items():
+            print(f"{name:14} {row['modules']:>8} {row['ms']:>7.0f}")
+        return 0
     results = measure(args.runs)
     table, over = report(results, args.runs, args.limit)
     print(table)
