@@ -38,7 +38,7 @@ def poller(monkeypatch: pytest.MonkeyPatch):
             logical_id="ProcessFunction",
             name="process",
             arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:process",
-            code_dir=Path("."),
+            code_dir=Path(),
             handler="app.lambda_handler",
             timeout_seconds=30,
             memory_mb=512,
@@ -54,14 +54,18 @@ def poller(monkeypatch: pytest.MonkeyPatch):
             enabled=True,
         )
         function = LambdaFunction(spec, _quoting_handler, threading.RLock())
-        yield sqs, url, SqsEventSourcePoller(
-            trigger,
-            function,
-            sqs=sqs,
-            queue_url=url,
-            timers=SqsTimers(ACCOUNT, REGION),
-            tracker=ActivityTracker(),
-            region=REGION,
+        yield (
+            sqs,
+            url,
+            SqsEventSourcePoller(
+                trigger,
+                function,
+                sqs=sqs,
+                queue_url=url,
+                timers=SqsTimers(ACCOUNT, REGION),
+                tracker=ActivityTracker(),
+                region=REGION,
+            ),
         )
 
 
