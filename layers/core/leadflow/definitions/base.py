@@ -7,7 +7,6 @@ setting) and is frozen (definitions are read by many requests and must not be ch
 from __future__ import annotations
 
 import math
-
 import re
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
