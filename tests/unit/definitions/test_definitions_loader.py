@@ -165,7 +165,8 @@ def test_a_section_left_empty_in_yaml_is_empty() -> None:
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_json_nan_and_infinity_are_refused(constant: str, problems: Callable[..., list[str]]) -> None:
-    text = '{"campaigns": [{"id": "c", "kind": "crm", "name": "C", "custom_fields": {"x": %s}}]}' % constant
+    campaign = '{"id": "c", "kind": "crm", "name": "C", "custom_fields": {"x": ' + constant + "}}"
+    text = '{"campaigns": [' + campaign + "]}"
     assert problems(text, content_type="application/json") == [
         f"JSON error: {constant} is not a number a bundle can hold; numbers must be finite"
     ]
