@@ -1,24 +1,28 @@
 """Routes that exist only on the local stack: ``GET /``, and ``/_local/...`` to steer and inspect it.
 
 ``/_local/clock`` moves time, ``/_local/drain`` settles the queues, ``/_local/queues``,
-``/_local/schedules`` and ``/_local/mail`` show what the embedded AWS holds, and
+``/_local/schedules`` and ``/_local/outbox`` show what the embedded AWS holds (the outbox as pages
+to read and as JSON for tests; ``/_local/mail`` is its old name and redirects), and
 ``/_local/admin/...`` lets a browser on this machine read the admin API (it adds the token).
 """
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
-from urllib.parse import parse_qsl
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qs, parse_qsl
 
 from leadflow.clock import iso
+from leadflow_local import outbox
 from leadflow_local.apigw import HttpRequest, HttpResponse, error_response
 from leadflow_local.schedule_expr import ScheduleError, parse_duration
 from leadflow_local.timekeeper import AdvanceReport
+
+if TYPE_CHECKING:
+    from leadflow_local.moto_bridge import SentMail
 
 PREFIX = "/_local"
 
@@ -39,7 +43,8 @@ class StackControls(Protocol):
     def is_paused(self) -> bool: ...
     def queue_counts(self) -> dict[str, dict[str, int]]: ...
     def schedules(self) -> list[dict[str, Any]]: ...
-    def mail(self) -> list[dict[str, Any]]: ...
+    def mail(self) -> list[SentMail]: ...
+    def clear_mail(self) -> int: ...
     def demo_page(self, path: str) -> str: ...
 
 
@@ -51,10 +56,14 @@ def _json(status: int, payload: Any) -> HttpResponse:
     return HttpResponse(status, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body)
 
 
-def _html(text: str) -> HttpResponse:
+def _html(text: str, status: int = 200) -> HttpResponse:
     return HttpResponse(
-        200, [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")], text.encode()
+        status, [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")], text.encode()
     )
+
+
+def _redirect(location: str, status: int = 303) -> HttpResponse:
+    return HttpResponse(status, [("Location", location), ("Cache-Control", "no-store")])
 
 
 def _is_loopback(address: str) -> bool:
@@ -90,10 +99,10 @@ class LocalRoutes:
             return _json(200, self._stack.queue_counts())
         if path == "/schedules" and method == "GET":
             return _json(200, self._stack.schedules())
-        if path == "/mail" and method == "GET":
-            return _json(200, [_mail_summary(message, self._stack.url) for message in self._stack.mail()])
-        if path.startswith("/mail/") and method == "GET":
-            return self._mail_body(path.removeprefix("/mail/"))
+        if path == "/outbox" or path.startswith("/outbox/"):
+            return self._outbox(request, path.removeprefix("/outbox").strip("/"))
+        if (path == "/mail" or path.startswith("/mail/")) and method in ("GET", "HEAD"):
+            return self._old_mail(request, path)
         if path.startswith("/admin/") and method in ("GET", "HEAD"):
             return self._admin(request, path.removeprefix("/admin"), dispatch)
         if path == "/" and method == "GET":
@@ -136,15 +145,48 @@ class LocalRoutes:
             self._stack.resume()
         return _json(200, {"paused": self._stack.is_paused})
 
-    def _mail_body(self, index_text: str) -> HttpResponse:
-        messages = self._stack.mail()
-        if not index_text.isdigit() or int(index_text) >= len(messages):
-            return error_response(404, "not_found", f"no mail number {index_text}")
-        message = messages[int(index_text)]
-        if message.get("html"):
-            return _html(message["html"])
-        text = html.escape(message.get("text") or "")
-        return _html(f"<!doctype html><meta charset='utf-8'><pre>{text}</pre>")
+    def _outbox(self, request: HttpRequest, rest: str) -> HttpResponse:
+        """The outbox: the list, one message (``{index}``, ``{index}/raw``), and emptying it."""
+        method = request.method
+        wants_json = "json" in parse_qs(request.raw_query).get("format", [])
+        if rest == "" and method in ("GET", "HEAD"):
+            messages = outbox.read_outbox(self._stack.mail())
+            if wants_json:
+                return _json(200, [message.to_json(self._stack.url) for message in reversed(messages)])
+            return _html(outbox.list_page(messages))
+        if (rest == "" and method == "DELETE") or (rest == "clear" and method == "POST"):
+            cleared = self._stack.clear_mail()
+            if method == "POST" and not wants_json:  # the page's button: back to the empty list
+                return _redirect(f"{PREFIX}/outbox")
+            return _json(200, {"cleared": cleared})
+        index_text, _, view = rest.partition("/")
+        if method not in ("GET", "HEAD") or view not in ("", "raw"):
+            return error_response(404, "not_found", f"no local route {method} {request.raw_path}")
+        sent = self._stack.mail()
+        if not index_text.isdecimal() or int(index_text) >= len(sent):
+            message = f"no message number {index_text} in the outbox ({len(sent)} sent)"
+            if wants_json or view:
+                return error_response(404, "not_found", message)
+            return _html(outbox.not_found_page(message), status=404)
+        index = int(index_text)
+        if view == "raw":
+            raw = sent[index].raw
+            body = raw if raw is not None else "(sent as simple content: SES keeps no raw message)"
+            return HttpResponse(
+                200,
+                [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")],
+                body.encode("utf-8", errors="replace"),
+            )
+        parsed = outbox.read_message(index, sent[index])
+        if wants_json:
+            return _json(200, parsed.to_json(self._stack.url))
+        return _html(outbox.message_page(parsed))
+
+    def _old_mail(self, request: HttpRequest, path: str) -> HttpResponse:
+        """``/_local/mail`` was the outbox's first name: scripts that used it land on the outbox."""
+        rest = path.removeprefix("/mail")
+        query = request.raw_query or ("format=json" if rest == "" else "")
+        return _redirect(f"{PREFIX}/outbox{rest}" + (f"?{query}" if query else ""), status=308)
 
     def _admin(self, request: HttpRequest, rest: str, dispatch: Dispatch) -> HttpResponse:
         """Read-only admin API for a browser on this machine; the token never reaches the page."""
@@ -170,18 +212,6 @@ def _json_or_form(body: bytes) -> Any:
         return dict(parse_qsl(text))
 
 
-def _mail_summary(message: dict[str, Any], base_url: str) -> dict[str, Any]:
-    return {
-        "index": message["index"],
-        "from": message["from"],
-        "to": message["to"],
-        "subject": message["subject"],
-        "list_unsubscribe": message["headers"].get("List-Unsubscribe"),
-        "view": f"{base_url}{PREFIX}/mail/{message['index']}",
-        "text": message["text"],
-    }
-
-
 _INDEX = {
     "GET /": "demo page with the definitions' forms (and GET /pricing, a tracked page)",
     "GET /_local/clock": "the stack's current time and speed",
@@ -190,6 +220,9 @@ _INDEX = {
     "POST /_local/pause": 'hold (or, with {"paused": false}, resume) queue pollers and schedule ticks',
     "GET /_local/queues": "visible, in-flight and delayed messages per queue",
     "GET /_local/schedules": "schedules and their next firing",
-    "GET /_local/mail": "mail sent through SES; GET /_local/mail/{index} shows one",
+    "GET /_local/outbox": "every email sent through SES, newest first (?format=json for tests)",
+    "GET /_local/outbox/{index}": "one email: HTML part sandboxed, text part, headers (?format=json; /raw)",
+    "DELETE /_local/outbox": "empty the outbox (POST /_local/outbox/clear from a form)",
+    "GET /_local/mail": "the outbox's old name: redirects to /_local/outbox?format=json",
     "GET /_local/admin/{path}": "GET /v1/admin/{path} with the admin token (this machine only)",
 }

@@ -3,22 +3,21 @@
 The threaded server runs in this process, so its backends are plain Python objects here.
 The stack reaches into them only where the API cannot do the job: SQS timers run on real
 time (so a clock jump must move message delays and visibility timeouts with it), a waiting
-poller wants to wake on a new message, and sent mail has no read API. Everything that touches
+poller wants to wake on a new message, and sent mail has no read API (nor a time of sending). Everything that touches
 moto's internals lives in this module, so a moto upgrade has one place to check.
 """
 
 from __future__ import annotations
 
 import copy
-import email
-import email.policy
 import inspect
 import logging
 import threading
 import time
 import urllib.request
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 log = logging.getLogger("leadflow_local")
 
@@ -38,6 +37,7 @@ class MotoServer:
         for name in ("werkzeug", "moto"):
             logging.getLogger(name).setLevel(logging.ERROR)
         self._dynamo_speedups.install()
+        MailStamps.install()
         self._server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
@@ -60,6 +60,7 @@ class MotoServer:
         self._server.stop()
         self._server = None
         self._dynamo_speedups.uninstall()
+        MailStamps.uninstall()
 
 
 class SqsTimers:
@@ -126,54 +127,97 @@ class SqsTimers:
         return result
 
 
-def sent_mail(account: str, region: str) -> list[dict[str, Any]]:
-    """Every message SES (v1 or v2) accepted, oldest first, parsed for reading."""
+@dataclass(frozen=True, slots=True)
+class SentMail:
+    """One message SES accepted, as moto keeps it: the raw MIME text, or a simple message's parts."""
+
+    id: str
+    source: str
+    destinations: list[str]
+    raw: str | None = None
+    subject: str = ""
+    body: str = ""
+    sent_at: datetime | None = None
+
+
+def sent_mail(account: str, region: str) -> list[SentMail]:
+    """Every message SES (v1 or v2) accepted, oldest first, with the stack time it was accepted."""
     from moto.ses.models import ses_backends
 
     result = []
-    for index, message in enumerate(list(ses_backends[account][region].sent_messages)):
-        raw = getattr(message, "raw_data", None)
-        if raw is not None:
-            result.append(_parse_raw(index, message.id, raw))
-        else:
-            destinations = getattr(message, "destinations", {})
-            to = destinations.get("ToAddresses", []) if isinstance(destinations, dict) else list(destinations)
-            result.append(
-                {
-                    "index": index,
-                    "id": message.id,
-                    "from": getattr(message, "source", ""),
-                    "to": to,
-                    "subject": getattr(message, "subject", getattr(message, "template", "")),
-                    "headers": {},
-                    "text": getattr(message, "body", ""),
-                    "html": None,
-                }
+    for message in list(ses_backends[account][region].sent_messages):
+        identifier = str(getattr(message, "id", "") or "")
+        destinations = getattr(message, "destinations", None) or []
+        if isinstance(destinations, dict):  # a simple message: {"ToAddresses": [...], ...}
+            destinations = [address for group in destinations.values() for address in group or []]
+        result.append(
+            SentMail(
+                id=identifier,
+                source=str(getattr(message, "source", "") or ""),
+                destinations=[str(address) for address in destinations],
+                raw=getattr(message, "raw_data", None),
+                subject=str(getattr(message, "subject", None) or getattr(message, "template", "") or ""),
+                body=str(getattr(message, "body", None) or getattr(message, "template_data", "") or ""),
+                sent_at=MailStamps.stamps.get(identifier),
             )
+        )
     return result
 
 
-def _parse_raw(index: int, message_id: str, raw: str) -> dict[str, Any]:
-    parsed = email.message_from_string(raw, policy=email.policy.default)
-    text = html = None
-    for part in parsed.walk():
-        if part.is_multipart():
-            continue
-        kind = part.get_content_type()
-        if kind == "text/plain" and text is None:
-            text = part.get_content()
-        elif kind == "text/html" and html is None:
-            html = part.get_content()
-    return {
-        "index": index,
-        "id": message_id,
-        "from": str(parsed.get("From", "")),
-        "to": [str(address) for address in parsed.get_all("To", [])],
-        "subject": str(parsed.get("Subject", "")),
-        "headers": {key: str(value) for key, value in parsed.items()},
-        "text": text,
-        "html": html,
-    }
+def clear_sent_mail(account: str, region: str) -> int:
+    """Forgets every sent message (moto keeps them in a plain list); the number forgotten."""
+    from moto.ses.models import ses_backends
+
+    messages = ses_backends[account][region].sent_messages
+    count = len(messages)
+    messages.clear()
+    return count
+
+
+class MailStamps:
+    """Notes the stack time at which SES accepted each message: moto records no time.
+
+    Wraps the SES backend's send methods (SES v2 sends through them too) while a stack runs;
+    the time comes from ``leadflow.clock``, so a message sent after ``advance("3d")`` shows
+    the stack's date, as the flows see it.
+    """
+
+    stamps: ClassVar[dict[str, datetime]] = {}
+    _originals: ClassVar[dict[str, Any]] = {}
+    _METHODS = ("send_email", "send_raw_email", "send_templated_email")
+
+    @classmethod
+    def install(cls) -> None:
+        from moto.ses.models import SESBackend
+
+        if cls._originals:
+            return
+        for name in cls._METHODS:
+            original = getattr(SESBackend, name)
+            cls._originals[name] = original
+            setattr(SESBackend, name, cls._stamping(original))
+
+    @classmethod
+    def uninstall(cls) -> None:
+        from moto.ses.models import SESBackend
+
+        for name, original in cls._originals.items():
+            setattr(SESBackend, name, original)
+        cls._originals = {}
+        cls.stamps.clear()
+
+    @classmethod
+    def _stamping(cls, original: Any) -> Any:
+        from leadflow import clock
+
+        def send(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            message = original(backend, *args, **kwargs)
+            identifier = getattr(message, "id", None)
+            if identifier:
+                cls.stamps[str(identifier)] = clock.now()
+            return message
+
+        return send
 
 
 def pattern_matches(pattern: dict[str, Any], document: dict[str, Any]) -> bool:

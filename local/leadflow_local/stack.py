@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadflow_local.activity import ActivityTracker
 from leadflow_local.apigw import HttpRequest, HttpResponse, RouteTable
@@ -27,6 +27,9 @@ from leadflow_local.http_front import Front, HttpFront
 from leadflow_local.lambda_runtime import LambdaFunction
 from leadflow_local.local_routes import LocalRoutes
 from leadflow_local.timekeeper import AdvanceReport, TimeKeeper
+
+if TYPE_CHECKING:
+    from leadflow_local.moto_bridge import SentMail
 
 log = logging.getLogger("leadflow_local")
 
@@ -475,10 +478,16 @@ class DevStack:
     def schedules(self) -> list[dict[str, Any]]:
         return self._scheduler.describe() if self._scheduler else []
 
-    def mail(self) -> list[dict[str, Any]]:
+    def mail(self) -> list[SentMail]:
+        """Every message SES accepted, oldest first (read and rendered by ``outbox``)."""
         from leadflow_local.moto_bridge import sent_mail
 
         return sent_mail(ACCOUNT, self.region)
+
+    def clear_mail(self) -> int:
+        from leadflow_local.moto_bridge import clear_sent_mail
+
+        return clear_sent_mail(ACCOUNT, self.region)
 
     def demo_page(self, path: str = "/") -> str:
         """Drawn from the active bundle as the admin API returns it, so ``leadflow apply`` shows up."""
