@@ -149,7 +149,8 @@ def test_an_unknown_charset_and_broken_base64_still_give_text_with_a_note() -> N
         "JVBERi0=\r\n--B--\r\n"
     )
     message = read_message(0, raw(text))
-    assert message.text is not None and "hello" in message.text
+    assert message.text is not None
+    assert "hello" in message.text
     assert message.html is not None  # whatever bytes could be had, never an error
     assert any("did not decode cleanly" in problem for problem in message.problems)
     assert [(part.content_type, part.filename) for part in message.parts][-1] == ("application/pdf", "a.pdf")
@@ -213,7 +214,8 @@ def test_the_html_part_is_sandboxed_and_escaped_into_srcdoc() -> None:
     frames = re.findall(r"<iframe[^>]*>", page)
     assert len(frames) == 1
     assert "sandbox='allow-popups allow-popups-to-escape-sandbox'" in frames[0]
-    assert "allow-scripts" not in frames[0] and "allow-same-origin" not in frames[0]
+    assert "allow-scripts" not in frames[0]
+    assert "allow-same-origin" not in frames[0]
     # The email's markup is only inside the srcdoc attribute, escaped, with links opening a new tab
     srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', frames[0]).group(1))  # type: ignore[union-attr]
     assert srcdoc.startswith("<base target='_blank'>")
