@@ -62,6 +62,16 @@ def _html(text: str, status: int = 200) -> HttpResponse:
     )
 
 
+def _page(text: str, status: int = 200) -> HttpResponse:
+    """An outbox page: it runs no script, and neither does the email it shows (its frame inherits this)."""
+    response = _html(text, status)
+    response.headers += [
+        ("Content-Security-Policy", "script-src 'none'; object-src 'none'"),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+    return response
+
+
 def _redirect(location: str, status: int = 303) -> HttpResponse:
     return HttpResponse(status, [("Location", location), ("Cache-Control", "no-store")])
 
@@ -148,12 +158,18 @@ class LocalRoutes:
     def _outbox(self, request: HttpRequest, rest: str) -> HttpResponse:
         """The outbox: the list, one message (``{index}``, ``{index}/raw``), and emptying it."""
         method = request.method
-        wants_json = "json" in parse_qs(request.raw_query).get("format", [])
+        query = parse_qs(request.raw_query)
+        wants_json = "json" in query.get("format", [])
         if rest == "" and method in ("GET", "HEAD"):
-            messages = outbox.read_outbox(self._stack.mail())
+            filters = {name: query[name][-1] for name in outbox.FILTERS if name in query}
+            messages = [
+                message
+                for message in outbox.read_outbox(self._stack.mail())
+                if outbox.matches(message, filters)
+            ]
             if wants_json:
                 return _json(200, [message.to_json(self._stack.url) for message in reversed(messages)])
-            return _html(outbox.list_page(messages))
+            return _page(outbox.list_page(messages, filters))
         if (rest == "" and method == "DELETE") or (rest == "clear" and method == "POST"):
             cleared = self._stack.clear_mail()
             if method == "POST" and not wants_json:  # the page's button: back to the empty list
@@ -167,7 +183,7 @@ class LocalRoutes:
             message = f"no message number {index_text} in the outbox ({len(sent)} sent)"
             if wants_json or view:
                 return error_response(404, "not_found", message)
-            return _html(outbox.not_found_page(message), status=404)
+            return _page(outbox.not_found_page(message), status=404)
         index = int(index_text)
         if view == "raw":
             raw = sent[index].raw
@@ -180,7 +196,7 @@ class LocalRoutes:
         parsed = outbox.read_message(index, sent[index])
         if wants_json:
             return _json(200, parsed.to_json(self._stack.url))
-        return _html(outbox.message_page(parsed))
+        return _page(outbox.message_page(parsed))
 
     def _old_mail(self, request: HttpRequest, path: str) -> HttpResponse:
         """``/_local/mail`` was the outbox's first name: scripts that used it land on the outbox."""

@@ -70,12 +70,15 @@ def link_kind(url: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Link:
+    """A link (or an image) of the message: where it goes, its words, what it is, which part has it."""
+
     href: str
     text: str
     kind: str
+    part: str = "html"
 
     def to_json(self) -> dict[str, str]:
-        return {"href": self.href, "text": self.text, "kind": self.kind}
+        return {"href": self.href, "text": self.text, "kind": self.kind, "part": self.part}
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +174,9 @@ def read_message(index: int, sent: SentMail) -> OutboxMessage:
     if text:
         known = {link.href for link in links}
         links += [
-            Link(url, "", link_kind(url)) for url in dict.fromkeys(_text_urls(text)) if url not in known
+            Link(url, "", link_kind(url), "text")
+            for url in dict.fromkeys(_text_urls(text))
+            if url not in known
         ]
     list_unsubscribe = _bracketed(first("List-Unsubscribe") or "")
     return OutboxMessage(
@@ -201,13 +206,31 @@ def read_outbox(sent: list[SentMail]) -> list[OutboxMessage]:
     return [read_message(index, message) for index, message in enumerate(sent)]
 
 
+#: The list's query filters: ``?to=ada@example.com&flow=welcome`` (all must hold).
+FILTERS = ("to", "flow", "step", "contact", "kind", "subject")
+
+
+def matches(message: OutboxMessage, filters: dict[str, str]) -> bool:
+    """``to`` and ``subject`` match a part of the text (any case); the ids match exactly."""
+    for name, wanted in filters.items():
+        if name == "to":
+            if not any(wanted.lower() in address.lower() for address in message.to + message.destinations):
+                return False
+        elif name == "subject":
+            if wanted.lower() not in message.subject.lower():
+                return False
+        elif message.ids.get(name if name == "kind" else f"{name}_id") != wanted:
+            return False
+    return True
+
+
 def _simple_message(index: int, sent: SentMail) -> OutboxMessage:
     """``Content.Simple``: moto keeps only subject and one body (and drops the custom headers)."""
     is_html = bool(_LOOKS_LIKE_HTML.search(sent.body))
     html = sent.body if is_html else None
     links, images = _html_links(html) if html else ([], [])
     if not is_html:
-        links = [Link(url, "", link_kind(url)) for url in dict.fromkeys(_text_urls(sent.body))]
+        links = [Link(url, "", link_kind(url), "text") for url in dict.fromkeys(_text_urls(sent.body))]
     headers = [("From", sent.source), ("To", ", ".join(sent.destinations)), ("Subject", sent.subject)]
     return OutboxMessage(
         index=index,
@@ -438,8 +461,9 @@ def _origin(message: OutboxMessage) -> str:
     return escape(message.ids.get("kind") or "-")
 
 
-def list_page(messages: list[OutboxMessage]) -> str:
+def list_page(messages: list[OutboxMessage], filters: dict[str, str] | None = None) -> str:
     """Newest first: when, to, subject, flow/step; each row opens the message."""
+    filters = filters or {}
     rows = "".join(
         "<tr>"
         f"<td>{message.index}</td><td>{escape(_when(message))}</td>"
@@ -454,14 +478,19 @@ def list_page(messages: list[OutboxMessage]) -> str:
             "<table><thead><tr><th>#</th><th>sent (stack time)</th><th>to</th><th>subject</th>"
             f"<th>flow / step</th></tr></thead><tbody>{rows}</tbody></table>"
         )
+    elif filters:
+        table = "<p class='muted'>No message matches.</p>"
     else:
         table = "<p class='muted'>No email sent yet. Every message SES accepts shows up here.</p>"
     clear = (
         "<form method='post' action='/_local/outbox/clear'><button>Empty the outbox</button></form>"
-        if messages
+        if messages and not filters
         else ""
     )
     count = f"{len(messages)} message{'s' if len(messages) != 1 else ''}"
+    if filters:
+        shown = ", ".join(f"{name} = {value}" for name, value in filters.items())
+        count += f" where {escape(shown)} (<a href='/_local/outbox'>all</a>)"
     return _page("Outbox", f"<h1>Outbox</h1><p class='muted'>{count}. {clear}</p>{table}")
 
 
@@ -518,14 +547,24 @@ def _links_section(message: OutboxMessage) -> str:
         if _is_web(link.href)
     ]
     items += [
-        f"<li>List-Unsubscribe: <code>{escape(uri)}</code>"
-        + (" (one-click: POST <code>List-Unsubscribe=One-Click</code>)" if message.one_click else "")
-        + "</li>"
+        f"<li>List-Unsubscribe: <code>{escape(uri)}</code>{_one_click_button(uri) if message.one_click else ''}"
+        "</li>"
         for uri in message.list_unsubscribe
     ]
     if not items:
         return ""
     return f"<h2>Links</h2><ul>{''.join(items)}</ul>"
+
+
+def _one_click_button(uri: str) -> str:
+    """What a mailbox's unsubscribe button does (RFC 8058): POST ``List-Unsubscribe=One-Click``."""
+    if not _is_web(uri):
+        return ""
+    return (
+        f" <form method='post' action=\"{escape(uri, quote=True)}\" target='_blank'>"
+        "<input type='hidden' name='List-Unsubscribe' value='One-Click'>"
+        "<button>One-click unsubscribe, as a mailbox does</button></form>"
+    )
 
 
 def _is_web(url: str) -> bool:

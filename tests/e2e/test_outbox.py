@@ -161,6 +161,21 @@ def test_the_json_outbox_lists_the_message_with_headers_parts_ids_and_links(
     assert one.json() == message
 
 
+def test_the_list_filters_by_recipient_flow_and_step(
+    stack: DevStack, sent: dict[str, Any], http: requests.Session
+) -> None:
+    def found(**filters: str) -> list[str]:
+        reply = http.get(f"{stack.url}/_local/outbox", params={"format": "json", **filters})
+        assert reply.status_code == 200
+        return [message["subject"] for message in reply.json()]
+
+    subject = "Willkommen, Olga: Ihr Webinar"
+    assert found(to=EMAIL, flow="welcome", step="day-1") == [subject]
+    assert found(contact=sent["contact_id"], kind="flow") == [subject]
+    assert found(step="day-2") == []
+    assert found(to="nobody@example.com") == []
+
+
 def test_the_pages_show_the_list_and_the_message_with_its_html_sandboxed(
     stack: DevStack, sent: dict[str, Any], http: requests.Session
 ) -> None:
@@ -175,6 +190,9 @@ def test_the_pages_show_the_list_and_the_message_with_its_html_sandboxed(
     assert "<iframe title='HTML part' sandbox='allow-popups allow-popups-to-escape-sandbox'" in page.text
     assert "Text part" in page.text
     assert "X-Leadflow-Step-Id" in page.text
+
+    assert page.headers["Content-Security-Policy"] == "script-src 'none'; object-src 'none'"
+    assert "One-click unsubscribe, as a mailbox does" in page.text
 
     raw = http.get(f"{stack.url}/_local/outbox/0/raw")
     assert raw.status_code == 200

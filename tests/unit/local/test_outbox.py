@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadflow_local.moto_bridge import SentMail
-from leadflow_local.outbox import link_kind, list_page, message_page, read_message, read_outbox
+from leadflow_local.outbox import link_kind, list_page, matches, message_page, read_message, read_outbox
 
 BASE = "http://127.0.0.1:3000"
 CLICK = f"{BASE}/v1/t/c/abc.def"
@@ -84,10 +84,10 @@ def test_links_carry_their_text_and_kind_and_the_text_part_adds_only_new_urls() 
     body = read_message(0, raw(composed())).to_json(BASE)
 
     assert body["links"] == [
-        {"href": CLICK, "text": "join the webinar", "kind": "click"},
-        {"href": UNSUBSCRIBE, "text": "Unsubscribe", "kind": "unsubscribe"},
+        {"href": CLICK, "text": "join the webinar", "kind": "click", "part": "html"},
+        {"href": UNSUBSCRIBE, "text": "Unsubscribe", "kind": "unsubscribe", "part": "html"},
     ]
-    assert body["images"] == [{"href": PIXEL, "text": "", "kind": "open"}]
+    assert body["images"] == [{"href": PIXEL, "text": "", "kind": "open", "part": "html"}]
     assert body["open_pixel"] == PIXEL
     assert body["unsubscribe_url"] == UNSUBSCRIBE
     assert body["list_unsubscribe"] == [UNSUBSCRIBE, "mailto:unsubscribe@example.com"]
@@ -163,7 +163,9 @@ def test_a_missing_closing_boundary_and_missing_headers_are_shown_not_refused() 
     assert body["subject"] == ""
     assert body["to"] == ["ada@example.com"]  # from the SES envelope when the To header is missing
     assert body["sent_at"] is None
-    assert body["links"] == [{"href": "x", "text": "", "kind": "other"}]  # the unclosed <a> counts
+    assert body["links"] == [
+        {"href": "x", "text": "", "kind": "other", "part": "html"}
+    ]  # unclosed, still counts
     assert any(problem.startswith("MIME defect") for problem in body["problems"])
 
 
@@ -250,3 +252,46 @@ def test_link_kinds_follow_the_stack_routes() -> None:
     assert link_kind(f"{BASE}/v1/confirm/x") == "confirm"
     assert link_kind("https://www.example.com/v1") == "other"
     assert link_kind("http://[::1") == "other"  # an unparsable URL is just "other"
+
+
+def test_a_url_only_in_the_text_part_is_listed_as_a_text_link() -> None:
+    text = (
+        "From: a@example.com\r\nTo: b@example.com\r\nSubject: t\r\n\r\n"
+        f"Confirm: {BASE}/v1/confirm/tok.sig.\r\nOr (see {BASE}/v1/t/c/a.b), thanks.\r\n"
+    )
+    body = read_message(0, raw(text)).to_json(BASE)
+    # sentence punctuation and brackets around a URL are not part of it
+    assert body["links"] == [
+        {"href": f"{BASE}/v1/confirm/tok.sig", "text": "", "kind": "confirm", "part": "text"},
+        {"href": f"{BASE}/v1/t/c/a.b", "text": "", "kind": "click", "part": "text"},
+    ]
+
+
+def test_filters_match_part_of_the_address_and_subject_and_the_exact_ids() -> None:
+    message = read_message(0, raw(composed()))
+    assert matches(message, {})
+    assert matches(message, {"to": "ADA@", "flow": "welcome", "step": "day-1", "contact": "contact-1"})
+    assert matches(message, {"subject": "webinar", "kind": "flow"})
+    assert not matches(message, {"flow": "welcom"})
+    assert not matches(message, {"to": "zoe"})
+    assert not matches(message, {"step": "day-2"})
+
+
+def test_the_one_click_header_gets_a_button_that_posts_what_a_mailbox_posts() -> None:
+    page = message_page(read_message(0, raw(composed())))
+    form = re.search(r"<form method='post' action=\"([^\"]*)\" target='_blank'>(.*?)</form>", page)
+    assert form is not None
+    assert html.unescape(form.group(1)) == UNSUBSCRIBE
+    assert "name='List-Unsubscribe' value='One-Click'" in form.group(2)
+    # the mailto: URI of the same header gets no button
+    assert page.count("One-click unsubscribe") == 1
+    # without List-Unsubscribe-Post there is no one-click button
+    plain = composed().replace("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n", "")
+    assert "One-click unsubscribe" not in message_page(read_message(0, raw(plain)))
+
+
+def test_a_filtered_empty_list_says_no_match_and_offers_no_emptying() -> None:
+    page = list_page([], {"flow": "welcome"})
+    assert "No message matches" in page
+    assert "flow = welcome" in page
+    assert "/_local/outbox/clear" not in page
