@@ -170,13 +170,16 @@ def test_step_shape_errors(doc: dict[str, Any], problems: Callable[..., list[str
         {"id": "g", "sales_task": {"channel": "fax"}, "then": "a"},
     )
     assert problems(doc) == [
-        "flows[0].steps[0]: a step needs exactly one of: send_email, wait, wait_for, branch, sales_task",
-        "flows[0].steps[1]: a step needs exactly one of: send_email, wait, wait_for, branch, sales_task",
+        "flows[0].steps[0]: a step needs exactly one of: send_email, wait, wait_for, branch, update, "
+            "add_to_list, add_to_crm_campaign, sales_task, goto, end",
+        "flows[0].steps[1]: a step needs exactly one of: send_email, wait, wait_for, branch, update, "
+            "add_to_list, add_to_crm_campaign, sales_task, goto, end",
         'flows[0].steps[2].id: "end" is reserved: it is how a step finishes the flow',
         'flows[0].steps[3].wait: "tomorrow" is not a duration: write a number and a unit, such as 30s, '
         "30m, 1h, "
         "2d, 2w",
-        'flows[0].steps[4].wait: wait takes a duration such as 2d, or {until: {weekday: thu, time: "22:00"}}',
+        'flows[0].steps[4].wait: wait takes a duration such as 2d, {until: {weekday: thu, time: "22:00"}}, '
+        "or {send_time: best}",
         "flows[0].steps[5].wait.until.weekday: should be 'mon', 'tue', 'wed', 'thu', 'fri', 'sat' or 'sun' "
         '(got "someday")',
         "flows[0].steps[5].wait.until.time: '25:00' is not a time of day: write 24-hour \"HH:MM\" in quotes, "

@@ -11,7 +11,9 @@ from datetime import time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 _UNITS: dict[str, timedelta] = {
     "w": timedelta(weeks=1),
@@ -134,3 +136,21 @@ class Weekday(StrEnum):
             if short == value.strip().lower():
                 return next((day for day in cls if day.value == short), None)
         return None
+
+
+def check_time_zone(value: str) -> str:
+    """An IANA time zone name that this Python knows, such as ``Europe/Berlin`` or ``UTC``."""
+    if not re.match(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$", value):
+        raise ValueError(f'"{value}" is not a time zone: write an IANA name such as "Europe/Berlin"')
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f'unknown time zone "{value}": write an IANA name such as "Europe/Berlin"') from None
+    return value
+
+
+TimeZoneName = Annotated[
+    str,
+    AfterValidator(check_time_zone),
+    Field(max_length=64, description='an IANA time zone such as "Europe/Berlin" or "UTC"'),
+]
