@@ -9,9 +9,9 @@ from typing import Annotated, Any, Self
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from leadflow.definitions.base import DefinitionModel, reading_stored
-from leadflow.definitions.durations import TimeZoneName
 from leadflow.definitions.campaigns import Campaign
 from leadflow.definitions.checks import check_bundle
+from leadflow.definitions.durations import TimeZoneName
 from leadflow.definitions.errors import DefinitionsError
 from leadflow.definitions.flows import Flow
 from leadflow.definitions.forms import Form

@@ -10,7 +10,6 @@ import re
 from datetime import time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
-
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema

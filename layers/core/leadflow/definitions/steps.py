@@ -238,7 +238,9 @@ class Update(DefinitionModel):
     @model_validator(mode="after")
     def _something(self) -> Self:
         if not any((self.score, self.add_tags, self.remove_tags, self.fields, self.stage)):
-            raise ValueError("update needs at least one of score (not 0), add_tags, remove_tags, fields, stage")
+            raise ValueError(
+                "update needs at least one of score (not 0), add_tags, remove_tags, fields, stage"
+            )
         both = set(self.add_tags or ()) & set(self.remove_tags or ())
         if both:
             raise ValueError(f"{', '.join(sorted(both))}: added and removed in the same update")

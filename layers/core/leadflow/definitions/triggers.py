@@ -80,7 +80,6 @@ class DateField(DefinitionModel):
         dt.time(9, 0)
     )
 
-
     def start_day(self, value: dt.date, year: int) -> dt.date:
         """The day this date's enrollment starts in ``year`` (yearly): the anniversary less
         ``days_before``. A 29 February date comes round on 28 February in other years."""
