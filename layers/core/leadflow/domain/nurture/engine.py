@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from leadflow.definitions.durations import format_duration
 from leadflow.definitions.steps import WaitForStep
 from leadflow.domain.activities import Activity
 from leadflow.domain.contacts import SubscriptionStatus
@@ -130,7 +131,10 @@ def _on_timer(run: Run) -> Enrollment | None:
             return run.go(run.next_of(step))
         case Hold.WAIT_FOR if isinstance(step, WaitForStep):
             run.note(
-                step.id, step.kind, "timed_out", f"no {step.wait_for.activity} within {step.wait_for.within}"
+                step.id,
+                step.kind,
+                "timed_out",
+                f"no {step.wait_for.activity} within {format_duration(step.wait_for.within)}",
             )
             return run.go(run.flow.successor(step, step.else_))
         case _:

@@ -10,6 +10,7 @@ from typing import Any
 
 from leadflow.definitions.base import END
 from leadflow.definitions.conditions import Condition
+from leadflow.definitions.durations import format_duration
 from leadflow.definitions.flows import Flow
 from leadflow.definitions.lifecycle import Stage
 from leadflow.definitions.steps import (
@@ -319,7 +320,7 @@ class Run:
         current = self.base.model_copy(update={"visits": self.visits})
         awaiting = awaiting_for(step, current, self.now)
         due = after(self.now, step.wait_for.within, self.zone)
-        why = f"{awaiting.activity} within {step.wait_for.within}"
+        why = f"{awaiting.activity} within {format_duration(step.wait_for.within)}"
         if awaiting.missing_keys:
             why += f"; the enrolling activity lacks {', '.join(awaiting.missing_keys)}: only the timeout can end it"
         if awaiting.message_missing:
