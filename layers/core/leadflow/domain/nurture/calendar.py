@@ -2,8 +2,9 @@
 
 The DST rule, everywhere: a wall time that does not exist (clocks jump forward) happens as much
 later as the jump (02:30 on a spring-forward night in Berlin is 03:30); a wall time that happens
-twice (clocks fall back) is the first of the two. Whole days (``d``, ``w``) of a duration are
-calendar days that keep the wall time; hours, minutes and seconds are elapsed time.
+twice (clocks fall back) is the first of the two. The whole days of a duration (each 24 hours:
+``2d``, ``1w``, ``48h`` alike) are calendar days that keep the wall time; the rest is elapsed time,
+so ``wait: 1d`` at 09:00 ends at 09:00 the next day even when that day is 23 or 25 hours long.
 """
 
 from __future__ import annotations
