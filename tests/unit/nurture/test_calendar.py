@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,14 +23,14 @@ def test_the_contact_zone_wins_and_a_bad_one_falls_back_to_the_bundle_default() 
 
 def test_a_wall_time_in_the_spring_gap_happens_as_much_later_as_the_jump() -> None:
     # 29 March 2026, Berlin: 02:00 -> 03:00. 02:30 does not exist: it is 03:30 CEST (01:30 UTC)
-    moment = at_wall(datetime(2026, 3, 29).date(), time(2, 30), BERLIN)
+    moment = at_wall(date(2026, 3, 29), time(2, 30), BERLIN)
     assert moment == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
     assert moment.astimezone(BERLIN).strftime("%H:%M") == "03:30"
 
 
 def test_a_wall_time_that_happens_twice_is_the_first() -> None:
     # 25 October 2026, Berlin: 03:00 -> 02:00. 02:30 happens at 00:30 UTC and at 01:30 UTC
-    assert at_wall(datetime(2026, 10, 25).date(), time(2, 30), BERLIN) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert at_wall(date(2026, 10, 25), time(2, 30), BERLIN) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
 
 
 def test_days_keep_the_wall_time_across_dst_and_hours_are_elapsed() -> None:
@@ -38,7 +38,9 @@ def test_days_keep_the_wall_time_across_dst_and_hours_are_elapsed() -> None:
     assert after(start, timedelta(days=1), BERLIN).astimezone(BERLIN).strftime("%d %H:%M") == "29 09:00"
     assert after(start, timedelta(days=1), BERLIN) - start == timedelta(hours=23)
     assert after(start, timedelta(hours=23), BERLIN) - start == timedelta(hours=23)  # under a day: elapsed
-    assert after(start, timedelta(days=1, hours=2), BERLIN).astimezone(BERLIN).strftime("%d %H:%M") == "29 11:00"
+    assert (
+        after(start, timedelta(days=1, hours=2), BERLIN).astimezone(BERLIN).strftime("%d %H:%M") == "29 11:00"
+    )
 
 
 @pytest.mark.parametrize(
@@ -51,7 +53,9 @@ def test_days_keep_the_wall_time_across_dst_and_hours_are_elapsed() -> None:
         ("2026-03-02 10:00", None, time(9), "2026-03-03 09:00"),  # ... else tomorrow
     ],
 )
-def test_until_is_the_next_such_moment(now_local: str, weekday: Weekday | None, clock: time, expected_local: str) -> None:
+def test_until_is_the_next_such_moment(
+    now_local: str, weekday: Weekday | None, clock: time, expected_local: str
+) -> None:
     now = datetime.fromisoformat(now_local).replace(tzinfo=NEW_YORK).astimezone(UTC)
     found = next_until(now, weekday, clock, NEW_YORK)
     assert found.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M") == expected_local
@@ -68,7 +72,14 @@ QUIET = QuietHours(start=time(21), end=time(7, 30))
 
 @pytest.mark.parametrize(
     ("clock", "quiet"),
-    [(time(20, 59), False), (time(21), True), (time(23, 59), True), (time(0), True), (time(7, 29), True), (time(7, 30), False)],
+    [
+        (time(20, 59), False),
+        (time(21), True),
+        (time(23, 59), True),
+        (time(0), True),
+        (time(7, 29), True),
+        (time(7, 30), False),
+    ],
 )
 def test_quiet_hours_wrap_midnight_and_are_half_open(clock: time, quiet: bool) -> None:
     assert in_quiet_hours(clock, QUIET) is quiet

@@ -24,7 +24,10 @@ def _activity(type_: str, days_ago: float, activity_id: str, **properties: objec
 
 def _email_ignorer_who_answers_calls() -> list[Activity]:
     sent = [_activity("email_sent", n, f"s{n}", effect_id=f"m{n}") for n in range(1, 21)]
-    opened = [_activity("email_open", 1, "o1", effect_id="m1"), _activity("email_open", 1, "o1b", effect_id="m1")]
+    opened = [
+        _activity("email_open", 1, "o1", effect_id="m1"),
+        _activity("email_open", 1, "o1b", effect_id="m1"),
+    ]
     calls = [
         _activity("custom", n, f"c{n}", name="call_logged", connected=n != 3) for n in (2, 3, 4)
     ]  # answered 2 of 3
@@ -69,7 +72,9 @@ def test_channel_conditions() -> None:
     assert not holds(Condition(recommended_channel=Channel.EMAIL), state, channels=view)
     low_email = Condition.model_validate({"channel_engagement": {"email": {"below": 0.05}}})
     assert not holds(low_email, state, channels=view)  # exactly 0.05 is not below 0.05
-    assert holds(Condition.model_validate({"channel_engagement": {"email": {"below": 0.06}}}), state, channels=view)
+    assert holds(
+        Condition.model_validate({"channel_engagement": {"email": {"below": 0.06}}}), state, channels=view
+    )
     assert holds(
         Condition.model_validate({"channel_engagement": {"phone": {"at_least": 0.5, "below": 0.7}}}),
         state,

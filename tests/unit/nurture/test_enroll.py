@@ -34,7 +34,11 @@ def test_a_first_enrollment_starts_at_the_first_step_due_now() -> None:
         EnrollmentState.ACTIVE,
         3,
     )
-    assert (enrollment.entry, enrollment.trigger_activity_id, enrollment.trigger["cart_id"]) == (1, "a_1", "A")
+    assert (enrollment.entry, enrollment.trigger_activity_id, enrollment.trigger["cart_id"]) == (
+        1,
+        "a_1",
+        "A",
+    )
     again = enroll(flow_of(_flow("never")), 3, "c_1", trigger, MONDAY, None)
     assert again == enrollment  # deterministic: the same decision gives the same id
 
@@ -56,7 +60,8 @@ def test_reentry_policies(reentry: str, later: object, expected: str | None) -> 
     second = enroll(flow, 1, "c_1", activity("custom", now, "a_2", name="x"), now, _finished(first))
     if expected is None:
         assert isinstance(second, Enrollment)
-        assert second.entry == 2 and second.enrollment_id != first.enrollment_id
+        assert second.entry == 2
+        assert second.enrollment_id != first.enrollment_id
     else:
         assert second == Refusal(expected)
 
@@ -73,4 +78,6 @@ def test_a_live_enrollment_is_never_doubled_and_a_replayed_trigger_is_recognised
 
 
 def test_a_disabled_flow_enrolls_nobody() -> None:
-    assert enroll(flow_of(_flow("always", enabled=False)), 1, "c_1", None, MONDAY, None) == Refusal("flow_disabled")
+    assert enroll(flow_of(_flow("always", enabled=False)), 1, "c_1", None, MONDAY, None) == Refusal(
+        "flow_disabled"
+    )

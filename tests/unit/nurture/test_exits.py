@@ -55,7 +55,8 @@ def test_an_activity_goal_ends_the_enrollment_when_it_arrives() -> None:
     driver.start(MONDAY)
     assert not driver.step(MONDAY + days(1), activity("custom", MONDAY + days(1), name="wishlist")).changed
     driver.step(MONDAY + days(2), activity("custom", MONDAY + days(2), name="purchase"))
-    assert driver.enrollment is not None and driver.enrollment.end_reason == "goal_reached"
+    assert driver.enrollment is not None
+    assert driver.enrollment.end_reason == "goal_reached"
     assert driver.sent() == []
 
 
@@ -66,11 +67,15 @@ def test_unreachable_and_erased_contacts_end_with_the_reason() -> None:
         driver.person = contact(status=status)
         driver.run_until(MONDAY + days(2))
         assert driver.sent() == ["t1"]
-        assert driver.enrollment is not None and driver.enrollment.end_reason == f"contact_{status}"
+        assert driver.enrollment is not None
+        assert driver.enrollment.end_reason == f"contact_{status}"
     driver = Driver(flow_of(TWO_EMAILS))
     waiting = driver.start(MONDAY)
     result = advance(driver.versions(), waiting, None, MONDAY + days(1))
-    assert (result.enrollment.state, result.enrollment.end_reason) == (EnrollmentState.EXITED, "contact_erased")
+    assert (result.enrollment.state, result.enrollment.end_reason) == (
+        EnrollmentState.EXITED,
+        "contact_erased",
+    )
     assert [effect.kind for effect in result.effects] == ["ended"]
 
 
@@ -88,7 +93,8 @@ def test_a_contact_who_never_confirms_leaves_after_the_give_up_time() -> None:
     driver.start(MONDAY)
     driver.run_until(MONDAY + days(5))
     assert driver.sent() == []
-    assert driver.enrollment is not None and driver.enrollment.end_reason == "never_confirmed"
+    assert driver.enrollment is not None
+    assert driver.enrollment.end_reason == "never_confirmed"
 
 
 QUIET = """
@@ -110,7 +116,8 @@ def test_quiet_hours_hold_the_email_until_the_window_ends_in_the_contact_zone() 
     driver.step(held.due_at)
     assert driver.kinds() == ["send_email", "sales_task", "ended"]
     assert driver.effects[0].send_at == held.due_at  # type: ignore[union-attr]
-    assert driver.enrollment is not None and driver.enrollment.visits["a"] == 1  # a hold is not a new visit
+    assert driver.enrollment is not None
+    assert driver.enrollment.visits["a"] == 1
 
 
 def test_quiet_hours_use_the_bundle_default_zone_without_a_contact_zone() -> None:
@@ -135,5 +142,8 @@ def test_quiet_hours_across_the_fall_back_night() -> None:
 def test_a_wake_for_an_enrollment_that_waits_for_time_changes_nothing() -> None:
     driver = Driver(flow_of(TWO_EMAILS))
     waiting = driver.start(MONDAY)
-    result = advance(driver.versions(), waiting, driver.person, MONDAY + days(1) / 2, Wake(activity("page_view", MONDAY)))
-    assert not result.changed and result.enrollment == waiting
+    result = advance(
+        driver.versions(), waiting, driver.person, MONDAY + days(1) / 2, Wake(activity("page_view", MONDAY))
+    )
+    assert not result.changed
+    assert result.enrollment == waiting

@@ -28,7 +28,9 @@ def _driver(name: str, **person: object) -> Driver:
     return Driver(
         bundle.flows[0],
         contact(**person),
-        NurtureSettings(default_time_zone=bundle.default_time_zone, scoring=bundle.scoring, audience_best_hour=33),
+        NurtureSettings(
+            default_time_zone=bundle.default_time_zone, scoring=bundle.scoring, audience_best_hour=33
+        ),
     )
 
 
@@ -43,7 +45,8 @@ def test_welcome_series_clicker_gets_two_emails() -> None:
     click = activity("email_click", second.send_at + timedelta(hours=2), effect_id=second.effect_id)  # type: ignore[union-attr]
     driver.run_until(MONDAY + days(30), [click])
     assert driver.sent() == ["welcome-1", "welcome-2"]
-    assert driver.enrollment is not None and driver.enrollment.state is EnrollmentState.COMPLETED
+    assert driver.enrollment is not None
+    assert driver.enrollment.state is EnrollmentState.COMPLETED
 
 
 def test_welcome_series_silent_reader_gets_the_last_try_outside_quiet_hours() -> None:
@@ -79,7 +82,9 @@ def test_event_invitation_missed_gets_the_recording_and_the_no_show_status() -> 
 
 
 def _abandoned(driver: Driver, cart_id: str = "A") -> None:
-    trigger = activity("custom", MONDAY, "a_cart", name="cart_abandoned", cart_id=cart_id, items=[{"name": "Lamp"}])
+    trigger = activity(
+        "custom", MONDAY, "a_cart", name="cart_abandoned", cart_id=cart_id, items=[{"name": "Lamp"}]
+    )
     driver.start(MONDAY, trigger)
 
 
@@ -98,7 +103,8 @@ def test_abandoned_cart_another_cart_bought_does_not_stop_the_reminders() -> Non
     driver.run_until(MONDAY + days(12), [other])  # the last call waits for the best hour, a week on
     assert driver.sent() == ["cart-reminder", "cart-last-call"]
     assert driver.effects[0].trigger["items"] == [{"name": "Lamp"}]  # type: ignore[union-attr]
-    assert driver.enrollment is not None and driver.enrollment.path[-1].step_id == "lost"
+    assert driver.enrollment is not None
+    assert driver.enrollment.path[-1].step_id == "lost"
 
 
 def test_abandoned_cart_bought_after_the_reminder_is_thanked() -> None:
@@ -131,10 +137,11 @@ def test_birthday_is_indexed_by_month_and_day_and_comes_round_every_year() -> No
     assert driver.sent() == ["birthday"]
     next_year = MONDAY + days(365)
     again = enroll(flow, 1, "c_1", activity("custom", next_year, "a_bday_2027"), next_year, driver.enrollment)
-    assert isinstance(again, Enrollment) and again.entry == 2
-    assert enroll(flow, 1, "c_1", activity("custom", MONDAY, "a_bday_2026"), next_year, driver.enrollment) == Refusal(
-        "same_trigger"
-    )
+    assert isinstance(again, Enrollment)
+    assert again.entry == 2
+    assert enroll(
+        flow, 1, "c_1", activity("custom", MONDAY, "a_bday_2026"), next_year, driver.enrollment
+    ) == Refusal("same_trigger")
 
 
 @pytest.mark.parametrize(
@@ -153,7 +160,8 @@ def test_customer_education_the_silent_customer_is_reached_on_their_channel(
     assert driver.sent() == ["lesson-1", "lesson-2", "lesson-3"]
     tasks = [effect for effect in driver.effects if isinstance(effect, CreateSalesTask)]
     assert [task.channel for task in tasks] == [task_channel]
-    assert driver.enrollment is not None and driver.enrollment.state is EnrollmentState.COMPLETED
+    assert driver.enrollment is not None
+    assert driver.enrollment.state is EnrollmentState.COMPLETED
 
 
 def test_customer_education_a_clicker_skips_the_help() -> None:

@@ -87,7 +87,8 @@ def test_advance_is_deterministic_bounded_and_ids_never_repeat(
         assert not seen & set(ids), "an effect id came back in a later advance"
         seen |= set(ids)
         if not first.changed:
-            assert first.enrollment == before and first.effects == ()
+            assert first.enrollment == before
+            assert first.effects == ()
         driver.enrollment = first.enrollment
         driver.effects.extend(first.effects)
         # never stuck: a live enrollment is always due at some time, or waits on a paused flow

@@ -118,7 +118,9 @@ def test_in_the_best_hour_already_means_now() -> None:
     thursday_2215 = datetime(2026, 3, 5, 22, 15, tzinfo=UTC)
     assert next_at_minute_of_week(thursday_2215, THU + 22 * 60, UTC_ZONE) == thursday_2215
     thursday_2300 = datetime(2026, 3, 5, 23, 0, tzinfo=UTC)
-    assert next_at_minute_of_week(thursday_2300, THU + 22 * 60, UTC_ZONE) == datetime(2026, 3, 12, 22, 0, tzinfo=UTC)
+    assert next_at_minute_of_week(thursday_2300, THU + 22 * 60, UTC_ZONE) == datetime(
+        2026, 3, 12, 22, 0, tzinfo=UTC
+    )
     # a best hour of 23:30 still holds at 00:10 the next day
     friday_0010 = datetime(2026, 3, 6, 0, 10, tzinfo=UTC)
     assert next_at_minute_of_week(friday_0010, THU + 23 * 60 + 30, UTC_ZONE) == friday_0010

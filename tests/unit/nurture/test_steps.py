@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from leadflow.definitions.conditions import Channel
 from leadflow.domain.nurture.channels import ChannelView
-from leadflow.domain.nurture.effects import AddToCrmCampaign, AddToList, CreateSalesTask, SendEmail, UpdateContact
+from leadflow.domain.nurture.effects import (
+    AddToCrmCampaign,
+    AddToList,
+    CreateSalesTask,
+    SendEmail,
+    UpdateContact,
+)
 from leadflow.domain.nurture.enrollment import EnrollmentState, Hold
 from leadflow.domain.nurture.inputs import NurtureSettings
 from leadflow.domain.nurture.send_time import Engagement
@@ -41,7 +47,8 @@ def test_send_wait_send_falls_through_to_the_end() -> None:
     assert started.due_at == MONDAY + days(2)
     assert driver.sent() == ["t1"]
     early = driver.step(MONDAY + days(1))  # a re-drive before the due time changes nothing
-    assert not early.changed and early.effects == ()
+    assert not early.changed
+    assert early.effects == ()
     driver.run_until(MONDAY + days(3))
     assert driver.sent() == ["t1", "t2"]
     assert driver.enrollment is not None
@@ -81,10 +88,14 @@ def test_update_list_crm_and_sales_task_emit_effects_in_order() -> None:
         {"plan": "pro"},
         "mql",
     )
-    assert isinstance(down, UpdateContact) and down.stage == "lead"  # the store keeps stages moving forward
-    assert isinstance(to_list, AddToList) and to_list.list_id == "vips"
-    assert isinstance(crm, AddToCrmCampaign) and (crm.campaign, crm.status) == ("crm-x", "Called")
-    assert isinstance(crm2, AddToCrmCampaign) and crm2.status is None  # the campaign's default
+    assert isinstance(down, UpdateContact)
+    assert down.stage == "lead"
+    assert isinstance(to_list, AddToList)
+    assert to_list.list_id == "vips"
+    assert isinstance(crm, AddToCrmCampaign)
+    assert (crm.campaign, crm.status) == ("crm-x", "Called")
+    assert isinstance(crm2, AddToCrmCampaign)
+    assert crm2.status is None
     assert isinstance(task, CreateSalesTask)
     assert (task.channel, task.note, task.due_at) == ("phone", "call them", MONDAY + days(1))
     assert ended.kind == "ended"
@@ -157,7 +168,9 @@ def test_a_contact_who_ignores_email_but_answers_calls_gets_a_call() -> None:
       - {id: mail, send_email: {template: t1}}
 """
     )
-    caller = ChannelView(received={Channel.EMAIL: 20, Channel.PHONE: 3}, engaged={Channel.EMAIL: 0, Channel.PHONE: 2})
+    caller = ChannelView(
+        received={Channel.EMAIL: 20, Channel.PHONE: 3}, engaged={Channel.EMAIL: 0, Channel.PHONE: 2}
+    )
     phone = Driver(flow, contact(channels=caller))
     phone.start(MONDAY)
     email = Driver(flow, contact())
@@ -185,7 +198,8 @@ def test_goto_loops_back_through_a_wait_with_new_effect_ids_each_visit() -> None
     assert driver.sent() == ["t1"] * 4
     ids = [effect.effect_id for effect in driver.effects]
     assert len(set(ids)) == len(ids)
-    assert driver.enrollment is not None and driver.enrollment.visits["monthly"] == 4
+    assert driver.enrollment is not None
+    assert driver.enrollment.visits["monthly"] == 4
 
 
 def test_end_step_finishes_with_its_reason() -> None:
@@ -207,7 +221,8 @@ def test_end_step_finishes_with_its_reason() -> None:
         "stop",
     )
     ended = driver.effects[-1]
-    assert ended.kind == "ended" and ended.reason == "converted"  # type: ignore[union-attr]
+    assert ended.kind == "ended"
+    assert ended.reason == "converted"
 
 
 def test_wait_until_and_wait_best_time_in_the_contact_zone() -> None:
@@ -247,10 +262,15 @@ def test_send_time_best_holds_the_email_until_then() -> None:
     )
     driver = Driver(flow, contact(), NurtureSettings(audience_best_hour=3 * 24 + 9))  # Thursday 09:00 UTC
     held = driver.start(MONDAY)
-    assert (held.hold, held.due_at, driver.effects) == (Hold.SEND_TIME, datetime(2026, 3, 5, 9, tzinfo=UTC), [])
+    assert (held.hold, held.due_at, driver.effects) == (
+        Hold.SEND_TIME,
+        datetime(2026, 3, 5, 9, tzinfo=UTC),
+        [],
+    )
     driver.step(held.due_at)
     send = driver.effects[0]
-    assert isinstance(send, SendEmail) and send.send_at == datetime(2026, 3, 5, 9, tzinfo=UTC)
+    assert isinstance(send, SendEmail)
+    assert send.send_at == datetime(2026, 3, 5, 9, tzinfo=UTC)
 
 
 def test_the_step_budget_bounds_a_run_and_the_rest_continues_at_once() -> None:
@@ -258,7 +278,13 @@ def test_the_step_budget_bounds_a_run_and_the_rest_continues_at_once() -> None:
     flow = flow_of(f"  - id: f\n    trigger: {{tag_added: x}}\n    steps:\n{steps}\n")
     driver = Driver(flow, settings=NurtureSettings(step_budget=5))
     first = driver.start(MONDAY)
-    assert (first.state, first.step_id, first.due_at, len(driver.effects)) == (EnrollmentState.ACTIVE, "s5", MONDAY, 5)
+    assert (first.state, first.step_id, first.due_at, len(driver.effects)) == (
+        EnrollmentState.ACTIVE,
+        "s5",
+        MONDAY,
+        5,
+    )
     driver.run_until(MONDAY)
-    assert driver.enrollment is not None and driver.enrollment.state is EnrollmentState.COMPLETED
+    assert driver.enrollment is not None
+    assert driver.enrollment.state is EnrollmentState.COMPLETED
     assert driver.kinds() == ["update_contact"] * 12 + ["ended"]

@@ -43,7 +43,8 @@ def test_by_default_an_enrollment_moves_when_its_step_exists_in_the_new_version(
     assert [effect.template for effect in result.effects if effect.kind == "send_email"] == ["t3"]  # type: ignore[union-attr]
     assert result.enrollment.flow_version == 2
     moved = [entry for entry in result.enrollment.path if entry.kind == "version"]
-    assert moved and "moved from version 1" in (moved[0].why or "")
+    assert moved
+    assert "moved from version 1" in (moved[0].why or "")
 
 
 def test_it_finishes_on_its_own_version_when_its_step_is_gone() -> None:
@@ -72,7 +73,9 @@ def test_without_the_old_version_a_missing_step_ends_it_with_a_reason() -> None:
 def test_a_removed_flow_ends_its_enrollments_never_leaving_them_waiting() -> None:
     driver, _ = _versions()
     assert driver.enrollment is not None
-    result = advance(FlowVersions(active=None, active_version=2), driver.enrollment, driver.person, MONDAY + days(1))
+    result = advance(
+        FlowVersions(active=None, active_version=2), driver.enrollment, driver.person, MONDAY + days(1)
+    )
     assert (result.enrollment.state, result.enrollment.end_reason, result.enrollment.due_at) == (
         EnrollmentState.EXITED,
         "flow_removed",
@@ -85,10 +88,14 @@ def test_a_disabled_flow_pauses_and_resumes_where_it_was() -> None:
     driver, versions = _versions(enabled="false")
     assert driver.enrollment is not None
     paused = advance(versions, driver.enrollment, driver.person, MONDAY + days(2))
-    assert paused.enrollment.state is EnrollmentState.PAUSED and paused.effects == ()
+    assert paused.enrollment.state is EnrollmentState.PAUSED
+    assert paused.effects == ()
     again = advance(versions, paused.enrollment, driver.person, MONDAY + days(3))
     assert not again.changed
-    enabled = FlowVersions(active=flow_of(V2.replace("{policy}", "").replace("{wait_id}", "w").replace("{enabled}", "true")), active_version=3)
+    enabled = FlowVersions(
+        active=flow_of(V2.replace("{policy}", "").replace("{wait_id}", "w").replace("{enabled}", "true")),
+        active_version=3,
+    )
     resumed = advance(enabled, paused.enrollment, driver.person, MONDAY + days(3))
     assert [effect.template for effect in resumed.effects if effect.kind == "send_email"] == ["t3"]  # type: ignore[union-attr]
 
@@ -96,6 +103,8 @@ def test_a_disabled_flow_pauses_and_resumes_where_it_was() -> None:
 def test_a_finished_enrollment_is_left_alone() -> None:
     driver, versions = _versions()
     driver.run_until(MONDAY + days(3))
-    assert driver.enrollment is not None and driver.enrollment.state is EnrollmentState.COMPLETED
+    assert driver.enrollment is not None
+    assert driver.enrollment.state is EnrollmentState.COMPLETED
     result = advance(versions, driver.enrollment, driver.person, MONDAY + days(4))
-    assert not result.changed and result.effects == ()
+    assert not result.changed
+    assert result.effects == ()
