@@ -22,7 +22,7 @@ from leadflow.domain.nurture.run import Run, describe
 from leadflow.domain.nurture.versions import resolve
 from leadflow.domain.nurture.wakes import matches
 
-__all__ = ["Advance", "Refusal", "advance", "enroll"]
+__all__ = ["Advance", "Refusal", "advance", "enroll", "fail"]
 
 UNREACHABLE = {
     SubscriptionStatus.UNSUBSCRIBED.value,
@@ -64,6 +64,14 @@ def _end(enrollment: Enrollment, now: datetime, state: EnrollmentState, reason: 
         reason=reason,
     )
     return Advance(ended, (effect,))
+
+
+def fail(enrollment: Enrollment, now: datetime, reason: str) -> Advance:
+    """End an enrollment whose current step's effect failed for good (SES rejected the address,
+    say): state ``failed`` with the reason, and nothing more is sent."""
+    if not enrollment.live:
+        return Advance(enrollment, changed=False)
+    return _end(enrollment, now, EnrollmentState.FAILED, reason)
 
 
 def advance(

@@ -25,8 +25,11 @@ def enroll(
     trigger: Activity | None,
     now: datetime,
     previous: Enrollment | None = None,
+    *,
+    start_at: datetime | None = None,
 ) -> Enrollment | Refusal:
-    """A new enrollment, due now at the first step, or the reason there is none.
+    """A new enrollment, due at the first step now (or at ``start_at``: a date field's time of
+    day), or the reason there is none.
 
     ``previous`` is the contact's latest enrollment in this flow (one per contact and flow is
     stored). The enrollment id counts entries, so the same decision always gives the same id."""
@@ -52,5 +55,5 @@ def enroll(
         trigger_activity_id=trigger.activity_id if trigger is not None else None,
         trigger=dict(trigger.properties) if trigger is not None else {},
         step_id=flow.first_step.id,
-        due_at=now,
+        due_at=start_at or now,
     )
