@@ -511,3 +511,15 @@ def test_on_change_and_default_time_zone(doc: dict[str, Any], problems: Callable
         'default_time_zone: "../etc/passwd" is not a time zone: write an IANA name such as "Europe/Berlin"'
     ]
     assert Bundle.model_validate({}).default_time_zone == "UTC"
+
+
+def test_a_branch_on_an_activity_is_refused(doc: dict[str, Any], problems: Callable[..., list[str]]) -> None:
+    _steps(
+        doc,
+        {"id": "a", "send_email": {"template": "invite"}},
+        {"id": "b", "branch": {"if": {"activity": "email_open"}, "then": "end"}},
+    )
+    assert problems(doc) == [
+        "flows[0].steps[1].branch.if: a branch tests the contact as it is now, not an activity (activity): "
+        "wait for it with wait_for"
+    ]

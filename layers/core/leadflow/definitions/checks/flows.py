@@ -89,6 +89,12 @@ def _check_steps(checker: Checker, at: str, flow: Flow) -> None:
                     )
             case BranchStep(branch=branch):
                 check_condition(checker, f"{path}.branch.if", branch.if_)
+                if branch.if_.tests_activity:
+                    checker.add(
+                        f"{path}.branch.if",
+                        f"a branch tests the contact as it is now, not an activity "
+                        f"({', '.join(branch.if_.activity_keys_set)}): wait for it with wait_for",
+                    )
             case AddToListStep(add_to_list=list_id):
                 checker.contact_list(f"{path}.add_to_list", list_id, static=True)
             case AddToCrmCampaignStep(add_to_crm_campaign=membership):

@@ -20,7 +20,7 @@ from leadflow.domain.nurture.entry import Refusal, enroll
 from leadflow.domain.nurture.inputs import FlowVersions, NurtureContact, NurtureSettings, Wake
 from leadflow.domain.nurture.run import Run, describe
 from leadflow.domain.nurture.versions import resolve
-from leadflow.domain.nurture.wakes import matches
+from leadflow.domain.nurture.wakes import aware, matches
 
 __all__ = ["Advance", "Refusal", "advance", "enroll", "fail"]
 
@@ -168,7 +168,7 @@ def _on_wake(run: Run, activity: Activity) -> Enrollment | None:
     step = run.flow.step(base.step_id)
     if not isinstance(step, WaitForStep):
         return None
-    if base.due_at is not None and activity.occurred_at > base.due_at:
+    if base.due_at is not None and aware(activity.occurred_at) > base.due_at:
         return _on_timer(run) if run.now >= base.due_at else None  # it came too late: the timeout
     if not matches(awaiting, activity):
         return None

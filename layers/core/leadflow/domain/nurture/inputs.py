@@ -49,6 +49,14 @@ class NurtureSettings:
     consent_give_up: timedelta = timedelta(days=30)
     """... until the enrollment is this old: then it ends (never_confirmed)."""
 
+    def __post_init__(self) -> None:
+        if self.step_budget < 1:
+            raise ValueError("step_budget must be at least 1, or no enrollment could move")
+        if self.consent_recheck <= timedelta(0):
+            raise ValueError("consent_recheck must be positive")
+        if self.audience_best_hour is not None and not 0 <= self.audience_best_hour < 168:
+            raise ValueError("audience_best_hour is an hour of the week, 0 (Monday 00:00) to 167")
+
 
 @dataclass(frozen=True, slots=True)
 class FlowVersions:

@@ -54,6 +54,14 @@ from leadflow.domain.nurture.send_time import best_send_time
 from leadflow.domain.nurture.wakes import awaiting_for
 
 
+def _moves_forward(stage: Stage, current: str) -> bool:
+    """Stages only move forward; a stored stage the language does not know is passed by any."""
+    try:
+        return stage > Stage(current)
+    except ValueError:
+        return True
+
+
 def describe(condition: Condition) -> str:
     """A condition as compact JSON, for the path's "why"."""
     data = condition.model_dump(mode="json", exclude_none=True, by_alias=True)
@@ -336,7 +344,7 @@ class Run:
         self.state.tags -= set(change.remove_tags or ())
         self.state.fields.update(change.fields or {})
         stage = change.stage
-        if stage is not None and Stage(stage) > self.state.stage:
+        if stage is not None and _moves_forward(stage, self.state.stage):
             self.state.stage = stage.value
         self.effects.append(
             self._effect(

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from leadflow.definitions.flows import Flow
 from leadflow.definitions.steps import WaitForStep
 from leadflow.domain.activities import Activity
 from leadflow.domain.nurture.enrollment import Awaiting, Enrollment
+
+
+def aware(moment: datetime) -> datetime:
+    """Activities carry aware UTC times; one without a zone is read as UTC rather than failing."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def same_value(expected: Any, actual: Any) -> bool:
@@ -53,7 +59,7 @@ def awaiting_for(step: WaitForStep, enrollment: Enrollment, since: Any) -> Await
 def matches(awaiting: Awaiting, activity: Activity) -> bool:
     """Type, name, email (of_step), fixed properties and keys must all agree; an activity from
     before the wait began never matches, nor does anything when a key or the email is missing."""
-    if activity.type != awaiting.activity or activity.occurred_at < awaiting.since:
+    if activity.type != awaiting.activity or aware(activity.occurred_at) < awaiting.since:
         return False
     if awaiting.missing_keys or awaiting.message_missing:
         return False
