@@ -523,3 +523,22 @@ def test_a_branch_on_an_activity_is_refused(doc: dict[str, Any], problems: Calla
         "flows[0].steps[1].branch.if: a branch tests the contact as it is now, not an activity (activity): "
         "wait for it with wait_for"
     ]
+
+
+def test_channel_keys_only_in_flow_branches_and_goals(
+    doc: dict[str, Any], problems: Callable[..., list[str]]
+) -> None:
+    _flow(doc, exit_when={"recommended_channel": "phone"})
+    doc["flows"][0]["steps"][2]["branch"]["if"] = {"channel_engagement": {"email": {"below": 0.05}}}
+    assert parse_bundle(doc).flows[0].exit_when is not None
+    doc["scoring"]["rules"][0]["when"]["recommended_channel"] = "email"
+    doc["lists"][1]["where"]["channel_engagement"] = {"phone": {"at_least": 0.5}}
+    doc["sync_rules"][0]["when"]["recommended_channel"] = "phone"
+    assert problems(doc) == [
+        "scoring.rules[0].when.recommended_channel: recommended_channel is only known in a flow's branch or "
+        "exit_when, not in a scoring rule",
+        "lists[1].where.channel_engagement: channel_engagement is only known in a flow's branch or exit_when, "
+        "not in a segment",
+        "sync_rules[0].when.recommended_channel: recommended_channel is only known in a flow's branch or "
+        "exit_when, not in a sync rule",
+    ]
