@@ -542,3 +542,11 @@ def test_channel_keys_only_in_flow_branches_and_goals(
         "sync_rules[0].when.recommended_channel: recommended_channel is only known in a flow's branch or "
         "exit_when, not in a sync rule",
     ]
+
+
+def test_a_stored_bundle_with_a_zone_this_python_lacks_still_loads(doc: dict[str, Any]) -> None:
+    from leadflow.definitions import load_stored
+
+    stored = parse_bundle(doc).to_json_dict()
+    stored["default_time_zone"] = "Atlantis/Capital"
+    assert load_stored(stored).default_time_zone == "Atlantis/Capital"

@@ -19,6 +19,7 @@ def test_the_contact_zone_wins_and_a_bad_one_falls_back_to_the_bundle_default() 
     assert zone_of(None, "Europe/Berlin") == BERLIN
     assert zone_of("Mars/Olympus", "Europe/Berlin") == BERLIN
     assert zone_of("../../etc/passwd", "UTC") == ZoneInfo("UTC")
+    assert zone_of(None, "Atlantis/Capital") == ZoneInfo("UTC")  # a stored default this Python lacks
 
 
 def test_a_wall_time_in_the_spring_gap_happens_as_much_later_as_the_jump() -> None:

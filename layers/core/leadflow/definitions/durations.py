@@ -12,7 +12,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, ValidationInfo, WithJsonSchema
+
+from leadflow.definitions.base import applying
 
 _UNITS: dict[str, timedelta] = {
     "w": timedelta(weeks=1),
@@ -137,10 +139,15 @@ class Weekday(StrEnum):
         return None
 
 
-def check_time_zone(value: str) -> str:
-    """An IANA time zone name that this Python knows, such as ``Europe/Berlin`` or ``UTC``."""
+def check_time_zone(value: str, info: ValidationInfo) -> str:
+    """An IANA time zone name that this Python knows, such as ``Europe/Berlin`` or ``UTC``.
+
+    Whether the zone is known is checked when applying only: a stored bundle must keep loading
+    even if a later tz database dropped a name (the engine then falls back to UTC)."""
     if not re.match(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$", value):
         raise ValueError(f'"{value}" is not a time zone: write an IANA name such as "Europe/Berlin"')
+    if not applying(info):
+        return value
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):

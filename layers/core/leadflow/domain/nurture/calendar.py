@@ -17,13 +17,14 @@ from leadflow.definitions.flows import QuietHours
 
 
 def zone_of(contact_zone: str | None, default_zone: str) -> ZoneInfo:
-    """The contact's IANA zone when it is a real one, else the bundle's default zone."""
-    if contact_zone:
-        try:
-            return ZoneInfo(contact_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return ZoneInfo(default_zone)
+    """The contact's IANA zone when it is a real one, else the bundle's default zone, else UTC."""
+    for name in (contact_zone, default_zone):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
 
 
 def at_wall(day: date, clock: time, zone: ZoneInfo) -> datetime:
