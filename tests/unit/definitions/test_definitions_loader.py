@@ -112,8 +112,8 @@ def test_unknown_keys_suggest_the_intended_one(
     assert 'lists[0].kindd: unknown key (did you mean "kind"?)' in found
     assert "flows[0].trigger.when: unknown key; allowed here: form_submitted" in found
     assert (
-        "flows[0].steps[0]: a step needs exactly one of: send_email, wait, wait_for, branch, sales_task"
-        in found
+        "flows[0].steps[0]: a step needs exactly one of: send_email, wait, wait_for, branch, update, "
+        "add_to_list, add_to_crm_campaign, sales_task, goto, end" in found
     )
 
 
