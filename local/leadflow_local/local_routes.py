@@ -179,7 +179,7 @@ class LocalRoutes:
         if method not in ("GET", "HEAD") or view not in ("", "raw"):
             return error_response(404, "not_found", f"no local route {method} {request.raw_path}")
         sent = self._stack.mail()
-        if not index_text.isdecimal() or int(index_text) >= len(sent):
+        if not (index_text.isascii() and index_text.isdigit()) or int(index_text) >= len(sent):
             message = f"no message number {index_text} in the outbox ({len(sent)} sent)"
             if wants_json or view:
                 return error_response(404, "not_found", message)

@@ -158,12 +158,16 @@ def read_message(index: int, sent: SentMail) -> OutboxMessage:
     if sent.raw is None:
         return _simple_message(index, sent)
     try:
-        parsed = email.message_from_string(sent.raw, policy=email.policy.default)
+        # As bytes: moto decoded the message as UTF-8, so this gives back what was sent, and an
+        # 8bit part decodes in its own charset (a str-parsed 8bit part comes out garbled).
+        data = _clean(sent.raw).encode("utf-8")
+        parsed = email.message_from_bytes(data, policy=email.policy.default)
     except Exception as error:  # the parser is lenient; this is a last resort, shown on the page
         return _unreadable(index, sent, f"the message does not parse: {type(error).__name__}")
     problems: list[str] = []
-    headers = [(name, _header_text(name, value, problems)) for name, value in parsed.raw_items()]
+    headers = [(_clean(name), _header_text(name, value, problems)) for name, value in parsed.raw_items()]
     text, html, parts = _bodies(parsed, problems)
+    text, html = (_clean(text) if text is not None else None), (_clean(html) if html is not None else None)
     problems.extend(_defects(parsed))
 
     def first(name: str) -> str | None:
@@ -264,7 +268,7 @@ def _unreadable(index: int, sent: SentMail, problem: str) -> OutboxMessage:
         destinations=list(sent.destinations),
         subject="",
         headers=[],
-        text=sent.raw,
+        text=_clean(sent.raw or ""),
         html=None,
         ids=dict.fromkeys(ID_HEADERS),
         links=[],
@@ -280,14 +284,24 @@ def _unreadable(index: int, sent: SentMail, problem: str) -> OutboxMessage:
 def _header_text(name: str, raw_value: str, problems: list[str]) -> str:
     """A header's value as a person reads it: unfolded, RFC 2047 words decoded."""
     try:
-        return str(email.policy.default.header_fetch_parse(name, raw_value))
+        return _clean(str(email.policy.default.header_fetch_parse(name, raw_value)))
     except Exception:  # the header registry refuses some malformed values; decode by hand
-        problems.append(f"the {name} header is malformed; shown as decoded words")
-    unfolded = re.sub(r"\r?\n[ \t]", " ", raw_value).strip()
+        problems.append(f"the {_clean(name)} header is malformed; shown as decoded words")
+    unfolded = _clean(re.sub(r"\r?\n[ \t]", " ", raw_value).strip())
     try:
-        return str(make_header(decode_header(unfolded)))
+        return _clean(str(make_header(decode_header(unfolded))))
     except Exception:
         return unfolded
+
+
+def _clean(text: str) -> str:
+    """Raw 8-bit bytes the parser kept as surrogates, read as UTF-8 (what moto decoded them from)."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+    except UnicodeEncodeError:  # a lone surrogate no byte stands for: replace it
+        return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
 def _first_of(headers: list[tuple[str, str]], names: tuple[str, ...]) -> str | None:
@@ -342,7 +356,7 @@ def _filename(part: Message) -> str | None:
         name = part.get_filename()
     except Exception:
         return None
-    return str(name) if name else None
+    return _clean(str(name)) if name else None
 
 
 def _content(part: Message, problems: list[str]) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -178,6 +179,24 @@ def test_a_malformed_address_header_is_decoded_by_hand() -> None:
     assert message.text == "body"
 
 
+def test_an_8bit_utf8_body_and_raw_utf8_headers_decode_as_sent() -> None:
+    text = (
+        "From: Jürgen <j@example.com>\r\nTo: b@example.com\r\nSubject: Grüße\r\n"
+        "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n<p>Grüße €</p>"
+    )
+    message = read_message(0, raw(text))
+    assert message.html == "<p>Grüße €</p>"
+    assert message.subject == "Grüße"
+    assert message.sender == "Jürgen <j@example.com>"
+
+
+def test_lone_surrogates_never_reach_a_page() -> None:
+    message = read_message(0, raw("Subject: a\ud800b\r\nX-Odd: \udcff\r\n\r\nbody \udc80"))
+    json.dumps(message.to_json(BASE), ensure_ascii=False).encode("utf-8")
+    message_page(message).encode("utf-8")
+    assert message.subject == "a?b"
+
+
 def test_simple_content_shows_its_body_and_says_the_headers_are_lost() -> None:
     sent = SentMail(
         id="s", source="a@example.com", destinations=["b@example.com"], subject="S", body="<p>Hi</p>"
@@ -192,16 +211,18 @@ def test_simple_content_shows_its_body_and_says_the_headers_are_lost() -> None:
 @given(st.text(max_size=400))
 def test_any_text_at_all_reads_without_an_error(text: str) -> None:
     message = read_message(0, raw(text))
-    message.to_json(BASE)
-    message_page(message)
+    json.dumps(message.to_json(BASE)).encode("utf-8")
+    message_page(message).encode("utf-8")
+    list_page([message]).encode("utf-8")
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=300))
 def test_any_bytes_decoded_as_moto_does_read_without_an_error(data: bytes) -> None:
     message = read_message(0, raw(data.decode("utf-8", errors="replace")))
-    message.to_json(BASE)
-    message_page(message)
+    json.dumps(message.to_json(BASE)).encode("utf-8")
+    message_page(message).encode("utf-8")
+    list_page([message]).encode("utf-8")
 
 
 def test_the_html_part_is_sandboxed_and_escaped_into_srcdoc() -> None:
