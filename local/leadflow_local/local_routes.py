@@ -83,6 +83,7 @@ def _is_loopback(address: str) -> bool:
 class LocalRoutes:
     def __init__(self, stack: StackControls) -> None:
         self._stack = stack
+        self._reader = outbox.OutboxReader()
 
     def handles(self, request: HttpRequest) -> bool:
         path = request.raw_path
@@ -164,7 +165,7 @@ class LocalRoutes:
             filters = {name: query[name][-1] for name in outbox.FILTERS if name in query}
             messages = [
                 message
-                for message in outbox.read_outbox(self._stack.mail())
+                for message in self._reader.read(self._stack.mail())
                 if outbox.matches(message, filters)
             ]
             if wants_json:
@@ -193,7 +194,7 @@ class LocalRoutes:
                 [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store")],
                 body.encode("utf-8", errors="replace"),
             )
-        parsed = outbox.read_message(index, sent[index])
+        parsed = self._reader.read(sent)[index]
         if wants_json:
             return _json(200, parsed.to_json(self._stack.url))
         return _page(outbox.message_page(parsed))

@@ -18,7 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leadflow_local.moto_bridge import SentMail
-from leadflow_local.outbox import link_kind, list_page, matches, message_page, read_message, read_outbox
+from leadflow_local.outbox import (
+    OutboxReader,
+    link_kind,
+    list_page,
+    matches,
+    message_page,
+    read_message,
+    read_outbox,
+)
 
 BASE = "http://127.0.0.1:3000"
 CLICK = f"{BASE}/v1/t/c/abc.def"
@@ -316,3 +324,16 @@ def test_a_filtered_empty_list_says_no_match_and_offers_no_emptying() -> None:
     assert "No message matches" in page
     assert "flow = welcome" in page
     assert "/_local/outbox/clear" not in page
+
+
+def test_the_reader_parses_each_message_once_and_forgets_an_emptied_outbox() -> None:
+    reader = OutboxReader()
+    first = SentMail(id="a", source="s@example.com", destinations=[], raw="Subject: one\r\n\r\n")
+    second = SentMail(id="b", source="s@example.com", destinations=[], raw="Subject: two\r\n\r\n")
+    before = reader.read([first])
+    after = reader.read([first, second])
+    assert after[0] is before[0]
+    assert [message.subject for message in after] == ["one", "two"]
+    # emptied, then a new message at position 0: it is read, not the old one reused
+    third = SentMail(id="c", source="s@example.com", destinations=[], raw="Subject: three\r\n\r\n")
+    assert [message.subject for message in reader.read([third])] == ["three"]
