@@ -42,7 +42,7 @@ NOT_NEEDED = {
     "AWS::Lambda::Permission": "IAM is not enforced locally",
     "AWS::SQS::QueuePolicy": "IAM is not enforced locally",
     "AWS::SES::ConfigurationSetEventDestination": (
-        "moto's SES publishes no events; put an aws.ses event on the default bus to try one (docs/LOCAL.md)"
+        "moto's SES publishes no events; put an aws.ses event on the default bus to try one (docs/EMAIL_EVENTS.md)"
     ),
 }
 
