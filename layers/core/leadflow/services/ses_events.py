@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from leadflow import clock
 from leadflow.adapters import activity_queue, event_bus
@@ -114,7 +115,7 @@ def _suppress(contact_id: str, effect: RecipientEffect, planned: Plan) -> tuple[
         target = ses_events.status_after(contact.status, effect.suppress_as)
         if target is None:
             return "already-suppressed", str(contact.status)
-        reason = {
+        reason: dict[str, Any] = {
             "by": str(planned.event_type).lower(),
             "at": clock.iso(effect.occurred_at),
             "ses_message_id": planned.ses_message_id,
