@@ -7,7 +7,6 @@ its EventBridge id and raised, so it takes that path too. SES events hold addres
 no log line, trace or error text quotes them (``redacted_failures``).
 """
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow.domain.ses_events import SesBusEvent
@@ -23,7 +22,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     event_id = raw_id[:64] if isinstance(raw_id, str) else None  # EventBridge's event UUID
     with redacted_failures("SES event unreadable; it goes to the dead-letter queue", event_id=event_id):
         try:
-            bus_event = parse(event=event, model=SesBusEvent)
+            bus_event = SesBusEvent.model_validate(event)
         except Exception:
             metrics.add_metric(name="SesEventsMalformed", unit="Count", value=1)
             raise

@@ -71,6 +71,14 @@ def test_every_event_type_is_either_acted_on_or_ignored_with_a_reason():
     assert not set(IGNORED) & acted
 
 
+def test_the_recorded_activity_types_are_of_the_definitions_vocabulary():
+    from leadflow.definitions.activities import EMAIL_ACTIVITIES
+    from leadflow.domain import ses_events
+
+    recorded = {ses_events.EMAIL_BOUNCED, ses_events.EMAIL_COMPLAINED, ses_events.EMAIL_SENT}
+    assert recorded <= {str(kind) for kind in EMAIL_ACTIVITIES}
+
+
 def test_headers_stand_in_for_missing_tags():
     event = bus_event("ses-bounce-permanent")
     event["detail"]["mail"]["tags"] = {}

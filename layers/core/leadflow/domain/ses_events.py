@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from leadflow.definitions.activities import ActivityType
 from leadflow.domain.contacts import SubscriptionStatus
 from leadflow.ids import stable_id
 
@@ -37,6 +36,12 @@ _HEADERS = {
     MESSAGE_TAG: "x-leadflow-message-id",
 }
 CONFIGURATION_SET_TAG = "ses:configuration-set"
+
+#: The activity types recorded (definitions.ActivityType values; named here so that this function's
+#: cold start does not load the definitions language: tests check they are ActivityType members).
+EMAIL_BOUNCED = "email_bounced"
+EMAIL_COMPLAINED = "email_complained"
+EMAIL_SENT = "email_sent"
 
 _ID = Annotated[str, Field(min_length=1, max_length=256)]
 
@@ -159,7 +164,7 @@ class RecipientEffect:
 
     recipient: str
     activity_id: str
-    activity_type: ActivityType
+    activity_type: str
     occurred_at: datetime
     properties: dict[str, Any]
     suppress_as: SubscriptionStatus | None = None
@@ -218,7 +223,7 @@ def plan(event: SesEvent) -> Plan:
             _effect(
                 event,
                 recipient.email_address,
-                ActivityType.EMAIL_BOUNCED,
+                EMAIL_BOUNCED,
                 bounce.timestamp,
                 {**ids, **facts, "permanent": permanent},
                 suppress_as=SubscriptionStatus.BOUNCED if permanent else None,
@@ -233,7 +238,7 @@ def plan(event: SesEvent) -> Plan:
             _effect(
                 event,
                 complainer.email_address,
-                ActivityType.EMAIL_COMPLAINED,
+                EMAIL_COMPLAINED,
                 complaint.timestamp,
                 {**ids, **extra},
                 suppress_as=SubscriptionStatus.COMPLAINED,
@@ -246,7 +251,7 @@ def plan(event: SesEvent) -> Plan:
             _effect(
                 event,
                 address,
-                ActivityType.EMAIL_SENT,
+                EMAIL_SENT,
                 event.delivery.timestamp,
                 {**ids, "delivered": True},
                 announce="EmailDelivered",
@@ -259,7 +264,7 @@ def plan(event: SesEvent) -> Plan:
 def _effect(
     event: SesEvent,
     recipient: str,
-    kind: ActivityType,
+    kind: str,
     at: datetime,
     properties: dict[str, Any],
     *,
