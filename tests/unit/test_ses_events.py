@@ -137,3 +137,18 @@ def test_suppressions_in_any_order_end_at_the_strongest_and_never_downgrade(star
         assert status == SubscriptionStatus.BOUNCED
     else:
         assert status == start
+
+
+def test_oversized_input_is_bounded_or_refused():
+    event = bus_event("ses-bounce-permanent")
+    event["detail"]["mail"]["tags"]["leadflow_flow"] = ["f" * 5000]
+    decided = plan(SesBusEvent.model_validate(event).detail)
+    assert len(decided.effects[0].properties["flow_id"]) == 256
+    crowd = [{"emailAddress": f"r{index}@example.com"} for index in range(51)]
+    event["detail"]["bounce"]["bouncedRecipients"] = crowd
+    with pytest.raises(ValidationError):
+        SesBusEvent.model_validate(event)
+    event = bus_event("ses-delivery")
+    event["detail"]["mail"]["messageId"] = "m" * 257
+    with pytest.raises(ValidationError):
+        SesBusEvent.model_validate(event)

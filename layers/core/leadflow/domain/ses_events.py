@@ -75,7 +75,7 @@ class Mail(_SesModel):
 
     message_id: _ID = Field(alias="messageId")
     timestamp: datetime
-    destination: list[str] = Field(default_factory=list, max_length=50)
+    destination: list[str] = Field(default_factory=list, max_length=50)  # SES's limit per message
     tags: dict[str, list[str]] = Field(default_factory=dict)
     headers: list[Header] = Field(default_factory=list)
 
@@ -103,18 +103,18 @@ class BounceRecipient(Recipient):
 class Bounce(_SesModel):
     bounce_type: Literal["Permanent", "Transient", "Undetermined"] = Field(alias="bounceType")
     bounce_sub_type: str = Field(default="", alias="bounceSubType", max_length=64)
-    bounced_recipients: list[BounceRecipient] = Field(alias="bouncedRecipients", min_length=1)
+    bounced_recipients: list[BounceRecipient] = Field(alias="bouncedRecipients", min_length=1, max_length=50)
     timestamp: datetime
 
 
 class Complaint(_SesModel):
-    complained_recipients: list[Recipient] = Field(alias="complainedRecipients", min_length=1)
+    complained_recipients: list[Recipient] = Field(alias="complainedRecipients", min_length=1, max_length=50)
     timestamp: datetime
     feedback_type: str | None = Field(default=None, alias="complaintFeedbackType", max_length=64)
 
 
 class Delivery(_SesModel):
-    recipients: list[str] = Field(min_length=1)
+    recipients: list[Annotated[str, Field(max_length=320)]] = Field(min_length=1, max_length=50)
     timestamp: datetime
 
 
