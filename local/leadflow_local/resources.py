@@ -41,6 +41,9 @@ NOT_NEEDED = {
     "AWS::IAM::Policy": "IAM is not enforced locally",
     "AWS::Lambda::Permission": "IAM is not enforced locally",
     "AWS::SQS::QueuePolicy": "IAM is not enforced locally",
+    "AWS::SES::ConfigurationSetEventDestination": (
+        "moto's SES publishes no events; put an aws.ses event on the default bus to try one (docs/EMAIL_EVENTS.md)"
+    ),
 }
 
 
@@ -340,6 +343,15 @@ def _secret(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) 
     return ResourceAttributes(ref=arn, attributes={"Id": arn})
 
 
+def _ses_configuration_set(
+    registry: ResourceRegistry, logical_id: str, props: dict[str, Any]
+) -> ResourceAttributes:
+    """Exists in moto's SES v2 so a send that names it is accepted, as in AWS."""
+    name = str(props.get("Name") or registry.physical_name(logical_id, 64))
+    registry.client("sesv2").create_configuration_set(ConfigurationSetName=name)
+    return ResourceAttributes(ref=name, attributes={})
+
+
 _CREATORS: dict[str, Creator] = {
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
@@ -347,6 +359,7 @@ _CREATORS: dict[str, Creator] = {
     "AWS::Events::Rule": _rule,
     "AWS::Scheduler::Schedule": _schedule,
     "AWS::SecretsManager::Secret": _secret,
+    "AWS::SES::ConfigurationSet": _ses_configuration_set,
 }
 
 

@@ -40,7 +40,7 @@ def _as_list(value: Any) -> list[Any]:
 def test_every_function_logs_to_its_own_group_with_the_retention_parameter(template) -> None:
     functions = _of_type(template, "AWS::Lambda::Function")
     groups = _of_type(template, "AWS::Logs::LogGroup")
-    assert len(functions) == 5
+    assert len(functions) == len(list((ROOT / "functions").glob("*/app.py")))
     used = []
     for logical_id, function in functions.items():
         target = function["Properties"]["LoggingConfig"]["LogGroup"]
@@ -152,3 +152,43 @@ def test_the_local_poller_gets_the_resolved_window(template, window) -> None:
     default = template.document["Parameters"]["ActivityBatchingWindowSeconds"]["Default"]
     assert trigger.window_seconds == float(default)
     assert trigger.batch_size == template.resources["ProcessFunctionActivities"]["Properties"]["BatchSize"]
+
+
+def test_ses_events_reach_their_function_from_this_configuration_set_only(template) -> None:
+    rule = template.resources["SesEventsFunctionSesEvents"]["Properties"]
+    assert "EventBusName" not in rule, "SES publishes to the default bus only"
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == ["aws.ses"]
+    assert pattern["detail"]["mail"]["tags"]["ses:configuration-set"] == [{"Ref": "SesConfigurationSet"}]
+    destination = template.resources["SesConfigurationSetEvents"]["Properties"]
+    assert destination["ConfigurationSetName"] == {"Ref": "SesConfigurationSet"}
+    events = destination["EventDestination"]
+    assert events["EventBridgeDestination"]["EventBusArn"]["Fn::Sub"].endswith(":event-bus/default")
+    assert {"bounce", "complaint", "delivery"} <= set(events["MatchingEventTypes"])
+    # SES would add its own pixel and rewrite links for these; Leadflow tracks opens and clicks itself
+    assert not {"open", "click"} & set(events["MatchingEventTypes"])
+    for logical_id, function in _of_type(template, "AWS::Lambda::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["SES_CONFIGURATION_SET"] == {"Ref": "SesConfigurationSet"}, logical_id
+
+
+def test_a_failed_ses_event_is_retried_then_dead_lettered_to_an_alarmed_queue(template) -> None:
+    function = template.resources["SesEventsFunction"]["Properties"]
+    (target,) = template.resources["SesEventsFunctionSesEvents"]["Properties"]["Targets"]
+    queue = {"Fn::GetAtt": ["SesEventsDeadLetterQueue", "Arn"]}
+    assert function["DeadLetterConfig"] == {"TargetArn": queue}  # after Lambda's asynchronous retries
+    assert target["DeadLetterConfig"] == {"Arn": queue}  # when the rule cannot invoke at all
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert _dead_letter_alarmed(template, "SesEventsDeadLetterQueue")
+    rule_arn = {"Fn::GetAtt": ["SesEventsFunctionSesEvents", "Arn"]}
+    assert any(
+        statement.get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn") == rule_arn
+        for policy in _of_type(template, "AWS::SQS::QueuePolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ), "EventBridge may not deliver the rule's dead letters"
+    statements = _statements(template.resources["SesEventsFunctionRole"])
+    granted = {action for statement in statements for action in _as_list(statement["Action"])}
+    assert "dynamodb:Scan" not in granted
+    assert "dynamodb:PutItem" not in granted
+    dead_letter_sends = [s for s in statements if s["Action"] in ("sqs:SendMessage", ["sqs:SendMessage"])]
+    assert any(_as_list(s["Resource"]) == [queue] for s in dead_letter_sends)

@@ -558,3 +558,37 @@ def profiles_page(cursor: dict[str, Any] | None, limit: int) -> tuple[list[Conta
     contacts = [Contact.model_validate(dynamo.deserialize(item)) for item in response.get("Items", [])]
     last = response.get("LastEvaluatedKey")
     return contacts, (dynamo.deserialize(last) if last else None)
+
+
+# ---------------------------------------------------------------- suppression (SES bounces and complaints)
+
+
+def suppress(contact_id: str, *, expected: str, status: str, reason: dict[str, Any], now: datetime) -> bool:
+    """Sets a suppression status (``bounced``, ``complained``) with its reason, on condition that the
+    status is still ``expected`` (what the caller read and decided on). False when it changed
+    meanwhile, or the contact is gone: the caller reads again and decides again. The version is
+    bumped so a processor that read the old profile retries on the new one."""
+    try:
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": PROFILE}),
+            UpdateExpression=(
+                "SET #status = :status, suppression = :reason, updated_at = :now, #version = #version + :one"
+            ),
+            ConditionExpression="attribute_exists(pk) AND #status = :expected",
+            ExpressionAttributeNames={"#status": "status", "#version": "version"},
+            ExpressionAttributeValues=dynamo.serialize_values(
+                {
+                    ":status": status,
+                    ":reason": reason,
+                    ":now": clock.iso(now),
+                    ":one": 1,
+                    ":expected": expected,
+                }
+            ),
+        )
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
+            return False
+        raise
+    return True
