@@ -10,6 +10,12 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# Properties assert behaviour, never speed: on a loaded two-core CI machine a per-example deadline
+# only produces flaky failures (speed is measured in bench/). Every property test runs without one.
+settings.register_profile("leadflow", deadline=None)
+settings.load_profile("leadflow")
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
