@@ -132,8 +132,12 @@ def test_a_form_submission_enrolls_and_the_flow_runs_to_its_end(
     steps_all(aws)
     done = enrollment(contact_id, "welcome")
     assert done.state is EnrollmentState.COMPLETED
-    assert [entry.step_id for entry in done.path][:4] == ["hello", "pause", "pause", "warm"] or [
-        entry.step_id for entry in done.path
+    assert [(entry.step_id, entry.outcome) for entry in done.path] == [
+        ("hello", "sent"),
+        ("pause", "held:wait"),
+        ("pause", "waited"),
+        ("warm", "updated"),
+        ("call", "created"),
     ]
     seen = profile(admin, contact_id)
     assert "nurtured" in seen["tags"]
@@ -159,22 +163,36 @@ def test_a_redelivered_activity_enrolls_nobody_twice(aws, apply_bundle, capture,
     assert again.entry == 1
 
 
-def test_the_minute_run_finds_exactly_the_due_enrollments(aws, apply_bundle, capture, frozen_clock) -> None:
+def test_the_minute_run_finds_exactly_the_due_enrollments_with_one_query_per_shard(
+    aws, apply_bundle, capture, frozen_clock
+) -> None:
+    from leadflow import aws as aws_clients
+
     apply_bundle(_bundle(WELCOME))
-    contacts = [
-        submitted_contact(capture, {"email": f"due{index}@example.com", "consent": True}) for index in range(5)
+    early = [
+        submitted_contact(capture, {"email": f"early{index}@example.com", "consent": True})
+        for index in range(3)
     ]
     process_all(aws)
     steps_all(aws)
-    # two of the five move on by themselves (say an admin re-drive ended them): the rest stay due
-    frozen_clock.advance(timedelta(days=2, seconds=1))
-    sqs = boto3.client("sqs")
-    report = minute_run()
-    assert report["due"] == 5
+    frozen_clock.advance(timedelta(days=1))
+    for index in range(2):
+        submitted_contact(capture, {"email": f"late{index}@example.com", "consent": True})
+    process_all(aws)
+    steps_all(aws)
+    frozen_clock.advance(timedelta(days=1, seconds=1))  # only the early three have waited 2 days
+    requests: list[str] = []
+    dynamodb = aws_clients.client("dynamodb")
+    dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **_: requests.append(model.name))
+    try:
+        assert minute_run() == {"job": "due", "due": 3, "overdue": 0}
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.*")
+    # the due-time index only: one Query per shard, no Scan, no read of the waiting ones
+    assert requests == ["Query"] * enrollments_store.DUE_SHARDS
     bodies = queues.read_all(aws.queues["StepQueue"])
-    assert sorted(body["contact_id"] for body in bodies) == sorted(contacts)
+    assert sorted(body["contact_id"] for body in bodies) == sorted(early)
     assert {body["reason"] for body in bodies} == {"due"}
-    assert sqs.get_queue_attributes(QueueUrl=aws.queues["StepQueue"], AttributeNames=["All"])
 
 
 def test_a_replayed_step_message_changes_nothing_and_each_effect_happens_once(
@@ -215,7 +233,10 @@ def test_two_workers_racing_on_one_enrollment_one_wins_and_effects_happen_once(
     frozen_clock.advance(timedelta(days=2, minutes=1))
     read_before_the_winner = enrollments_store.get(contact_id, "welcome")
     message = StepMessage(
-        contact_id=contact_id, flow_id="welcome", reason="due", revision=read_before_the_winner.enrollment.revision
+        contact_id=contact_id,
+        flow_id="welcome",
+        reason="due",
+        revision=read_before_the_winner.enrollment.revision,
     )
     assert worker.step(message) == "advanced"
     # the loser read the enrollment before the winner wrote it, and computes the same advance
@@ -329,3 +350,26 @@ def test_an_unreadable_step_message_fails_alone(aws, apply_bundle) -> None:
     event, _ = queues.receive_event(aws.queues["StepQueue"])
     reply = nurture(event)
     assert len(reply["batchItemFailures"]) == 1
+
+
+def _sample(name: str) -> dict[str, Any]:
+    from tests.support.moto_stack import ROOT
+
+    return json.loads((ROOT / "events" / f"{name}.json").read_text())
+
+
+def test_the_sample_events_run_through_the_handler(aws, apply_bundle, frozen_clock) -> None:
+    """events/nurture-*.json: the schedule's input, and a step batch (for enrollments that do not
+    exist here: each is a no-op, never a failure)."""
+    apply_bundle(_bundle(WELCOME, INVITE))
+    assert minute_run() == nurture(_sample("nurture-minute-run")) == {"job": "due", "due": 0, "overdue": 0}
+    assert nurture(_sample("nurture-step-batch")) == {"batchItemFailures": []}
+    samples = {path.stem for path in (functions.ROOT / "events").glob("nurture-*.json")}
+    assert samples == {"nurture-minute-run", "nurture-step-batch"}
+
+
+def test_a_minute_run_event_of_another_shape_is_refused(aws, apply_bundle) -> None:
+    from leadflow.observability import RedactedError
+
+    with pytest.raises(RedactedError):
+        nurture({"job": "decay"})
