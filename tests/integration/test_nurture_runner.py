@@ -153,7 +153,7 @@ def test_a_form_submission_enrolls_and_the_flow_runs_to_its_end(
 def test_a_redelivered_activity_enrolls_nobody_twice(aws, apply_bundle, capture, frozen_clock) -> None:
     apply_bundle(_bundle(WELCOME))
     contact_id = submitted_contact(capture, {"email": "twice@example.com", "consent": True})
-    event, messages = queues.receive_event(aws.queues["ActivityQueue"])
+    event, _ = queues.receive_event(aws.queues["ActivityQueue"])
     process = functions.load("process").lambda_handler
     process(event, LambdaContext(function_name="process"))
     first = enrollment(contact_id, "welcome")
@@ -373,3 +373,48 @@ def test_a_minute_run_event_of_another_shape_is_refused(aws, apply_bundle) -> No
 
     with pytest.raises(RedactedError):
         nurture({"job": "decay"})
+
+
+def test_a_disabled_flow_pauses_its_enrollments_and_they_resume_when_it_is_enabled(
+    aws, apply_bundle, capture, admin, frozen_clock
+) -> None:
+    apply_bundle(_bundle(WELCOME))
+    contact_id = submitted_contact(capture, {"email": "paused@example.com", "consent": True})
+    process_all(aws)
+    steps_all(aws)
+    apply_bundle(_bundle({**WELCOME, "enabled": False}))
+    frozen_clock.advance(timedelta(days=2, minutes=1))
+    assert minute_run()["due"] == 1
+    steps_all(aws)
+    assert enrollment(contact_id, "welcome").state is EnrollmentState.PAUSED
+    # still paused: rechecked hourly, not sent again every minute
+    for _ in range(3):
+        frozen_clock.advance(timedelta(minutes=1))
+        assert minute_run()["due"] == 0
+    frozen_clock.advance(timedelta(hours=1))
+    assert minute_run()["due"] == 1
+    steps_all(aws)
+    assert enrollment(contact_id, "welcome").state is EnrollmentState.PAUSED
+    apply_bundle(_bundle(WELCOME))
+    frozen_clock.advance(timedelta(hours=1, minutes=1))
+    assert minute_run()["due"] == 1
+    steps_all(aws)
+    assert enrollment(contact_id, "welcome").state is EnrollmentState.COMPLETED
+    assert "nurtured" in profile(admin, contact_id)["tags"]
+
+
+def test_a_removed_flow_ends_its_waiting_enrollments_with_the_reason(
+    aws, apply_bundle, capture, frozen_clock
+) -> None:
+    apply_bundle(_bundle(WELCOME))
+    contact_id = submitted_contact(capture, {"email": "removed@example.com", "consent": True})
+    process_all(aws)
+    steps_all(aws)
+    apply_bundle(_bundle(), allow_removals=True)
+    frozen_clock.advance(timedelta(days=2, minutes=1))
+    assert minute_run()["due"] == 1
+    steps_all(aws)
+    ended = enrollment(contact_id, "welcome")
+    assert (ended.state, ended.end_reason) == (EnrollmentState.EXITED, "flow_removed")
+    frozen_clock.advance(timedelta(days=1))
+    assert minute_run()["due"] == 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -33,11 +33,16 @@ from leadflow.store import dynamo
 from leadflow.store.dynamo import TransactItem
 
 DUE_SHARDS = 16
+PAUSED_RECHECK = timedelta(hours=1)
+"""A paused enrollment (its flow disabled) is looked at again this often, to resume it once the
+flow is enabled: paused ones cost one read an hour each, never a scan."""
+CLAIM_TTL = timedelta(days=400)
+"""Effect claims are kept this long (DynamoDB's TTL removes them): only a pending advance reads them."""
 FLOW_PREFIX = "FLOW#"
 EFFECT_PREFIX = "EFFECT#"
 CLAIMED = "claimed"
 DONE = "done"
-_INDEXED = {EnrollmentState.ACTIVE, EnrollmentState.WAITING}
+_INDEXED = {EnrollmentState.ACTIVE, EnrollmentState.WAITING, EnrollmentState.PAUSED}
 _effects = TypeAdapter(list[Effect])
 
 
@@ -61,14 +66,19 @@ def due_partition(shard: int) -> str:
     return f"DUE#{shard:02d}"
 
 
-def due_key(enrollment: Enrollment) -> dict[str, str] | None:
-    """GSI1 keys while the enrollment is due at some time; None when nothing but a wake (or a
-    flow being enabled again) can move it."""
-    if enrollment.state not in _INDEXED or enrollment.due_at is None:
+def due_key(enrollment: Enrollment, recheck_at: datetime | None = None) -> dict[str, str] | None:
+    """GSI1 keys while the enrollment is due at some time (a paused one at its next recheck);
+    None when it is over, or only a wake can move it."""
+    if enrollment.state not in _INDEXED:
+        return None
+    when = enrollment.due_at
+    if enrollment.state is EnrollmentState.PAUSED:
+        when = recheck_at or clock.now() + PAUSED_RECHECK
+    if when is None:
         return None
     return {
         "gsi1pk": due_partition(shard_of(f"{enrollment.contact_id}#{enrollment.flow_id}", DUE_SHARDS)),
-        "gsi1sk": f"{clock.iso(enrollment.due_at)}#{enrollment.contact_id}#{enrollment.flow_id}",
+        "gsi1sk": f"{clock.iso(when)}#{enrollment.contact_id}#{enrollment.flow_id}",
     }
 
 
@@ -211,7 +221,8 @@ def save_items(
             }
         )
     items: list[TransactItem] = [{"Put": put}]
-    stamp = clock.iso(clock.now())
+    now = clock.now()
+    stamp = clock.iso(now)
     for effect in effects:
         claim = {
             "pk": contact_pk(enrollment.contact_id),
@@ -221,6 +232,7 @@ def save_items(
             "enrollment_id": enrollment.enrollment_id,
             "step_id": effect.step_id,
             "claimed_at": stamp,
+            "expires_at": int((now + CLAIM_TTL).timestamp()),
         }
         items.append(
             {
@@ -294,6 +306,29 @@ def clear_pending(enrollment: Enrollment) -> None:
             UpdateExpression="REMOVE pending",
             ConditionExpression="revision = :revision",
             ExpressionAttributeValues=dynamo.serialize_values({":revision": enrollment.revision}),
+        )
+    except ClientError as error:
+        if not dynamo.is_condition_failure(error):
+            raise
+
+
+def recheck_later(enrollment: Enrollment, now: datetime) -> None:
+    """A paused enrollment whose flow is still disabled: move its index line to the next recheck
+    (only if nobody changed it), so the minute run does not send it again every minute."""
+    key = due_key(enrollment, now + PAUSED_RECHECK)
+    if key is None:
+        return
+    try:
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key=dynamo.serialize(
+                {"pk": contact_pk(enrollment.contact_id), "sk": flow_sk(enrollment.flow_id)}
+            ),
+            UpdateExpression="SET gsi1pk = :pk, gsi1sk = :sk",
+            ConditionExpression="revision = :revision",
+            ExpressionAttributeValues=dynamo.serialize_values(
+                {":pk": key["gsi1pk"], ":sk": key["gsi1sk"], ":revision": enrollment.revision}
+            ),
         )
     except ClientError as error:
         if not dynamo.is_condition_failure(error):

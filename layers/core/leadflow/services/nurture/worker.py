@@ -63,6 +63,9 @@ def step(message: StepMessage, now: datetime | None = None) -> str:
         settings = NurtureSettings(default_time_zone=bundle.default_time_zone, scoring=bundle.scoring)
         outcome = advance(versions, enrollment, contact, moment, wake, settings)
         if not outcome.changed:
+            if enrollment.state is EnrollmentState.PAUSED:
+                enrollments_store.recheck_later(enrollment, moment)
+                return "paused"
             return result
         try:
             enrollments_store.save(outcome.enrollment, enrollment.revision, list(outcome.effects))
