@@ -50,7 +50,7 @@ def nurture_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack
 
 def contact(stack: DevStack, email: str) -> dict:
     response = requests.get(
-        f"{stack.url}/v1/admin/contacts", params={"email": email}, headers=admin_headers()
+        f"{stack.url}/v1/admin/contacts", params={"email": email}, headers=admin_headers(), timeout=10
     )
     assert response.status_code == 200, response.text
     return response.json()
@@ -71,6 +71,7 @@ def test_a_form_post_enrolls_and_the_minute_run_on_the_stack_clock_moves_the_flo
     response = requests.post(
         f"{nurture_stack.url}/v1/forms/nurture-signup/submissions",
         json={"fields": {"email": "flow@example.com", "consent": True}},
+        timeout=10,
     )
     assert response.status_code == 202, response.text
     contact_id = response.json()["contact_id"]

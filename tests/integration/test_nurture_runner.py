@@ -418,3 +418,24 @@ def test_a_removed_flow_ends_its_waiting_enrollments_with_the_reason(
     assert (ended.state, ended.end_reason) == (EnrollmentState.EXITED, "flow_removed")
     frozen_clock.advance(timedelta(days=1))
     assert minute_run()["due"] == 0
+
+
+def test_keep_version_finishes_on_the_stored_version_and_move_takes_the_new_one(
+    aws, apply_bundle, capture, admin, frozen_clock
+) -> None:
+    kept = {**WELCOME, "id": "kept", "on_change": "keep_version"}
+    apply_bundle(_bundle(WELCOME, kept))
+    contact_id = submitted_contact(capture, {"email": "versions@example.com", "consent": True})
+    process_all(aws)
+    steps_all(aws)
+    changed_steps = [*WELCOME["steps"][:2], {"id": "warm", "update": {"add_tags": ["version-two"]}}]
+    apply_bundle(_bundle({**WELCOME, "steps": changed_steps}, {**kept, "steps": changed_steps}))
+    frozen_clock.advance(timedelta(days=2, minutes=1))
+    minute_run()
+    steps_all(aws)
+    tags = set(profile(admin, contact_id)["tags"])
+    assert {"nurtured", "version-two"} <= tags  # kept ran version 1's update, welcome moved to 2
+    assert enrollment(contact_id, "kept").flow_version == 1
+    moved = enrollment(contact_id, "welcome")
+    assert moved.flow_version == 2
+    assert any(entry.outcome == "moved" for entry in moved.path)

@@ -25,11 +25,13 @@ from leadflow.domain.state import state_of
 from leadflow.observability import logger, metrics
 from leadflow.services import definitions
 from leadflow.services.nurture.effects import carry_out
+from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
 from leadflow.store import enrollments as enrollments_store
 
 if TYPE_CHECKING:
     from leadflow.definitions import Bundle
+    from leadflow.definitions.flows import Flow
 
 _ROUNDS = 4
 _HISTORY = 200
@@ -54,11 +56,8 @@ def step(message: StepMessage, now: datetime | None = None) -> str:
     result = "unchanged"
     for _ in range(_ROUNDS):
         flow = bundle.flow(enrollment.flow_id)
-        versions = FlowVersions(
-            active=flow,
-            active_version=active.version,
-            pinned=flow if enrollment.flow_version == active.version else None,
-        )
+        pinned = flow if enrollment.flow_version == active.version else _flow_of_version(enrollment)
+        versions = FlowVersions(active=flow, active_version=active.version, pinned=pinned)
         contact = _nurture_contact(enrollment.contact_id, moment)
         settings = NurtureSettings(default_time_zone=bundle.default_time_zone, scoring=bundle.scoring)
         outcome = advance(versions, enrollment, contact, moment, wake, settings)
@@ -98,6 +97,20 @@ def _finish(bundle: Bundle, enrollment: Enrollment, effects: list[Effect], now: 
         logger.info("enrollment failed", extra={"enrollment": enrollment.enrollment_id, "reason": rejected})
         return failed.enrollment
     return enrollment
+
+
+def _bundle_of_version(version: int) -> Bundle | None:
+    """Read only for enrollments on a version older than the active one (one GetItem)."""
+    from leadflow.definitions import load_stored
+
+    stored = campaigns_store.get_definitions_version(version)
+    return load_stored(stored.bundle) if stored is not None else None
+
+
+def _flow_of_version(enrollment: Enrollment) -> Flow | None:
+    """The flow as the enrollment's version had it (for ``keep_version``), or None if unknown."""
+    old = _bundle_of_version(enrollment.flow_version)
+    return old.flow(enrollment.flow_id) if old is not None else None
 
 
 def _nurture_contact(contact_id: str, now: datetime) -> NurtureContact | None:
