@@ -318,6 +318,12 @@ def test_an_email_open_wakes_the_wait_for_through_the_processor(
     assert done.state is EnrollmentState.COMPLETED
     assert "opened-invite" in profile(admin, contact_id)["tags"]
     assert any(entry.outcome == "happened" for entry in done.path)
+    # the admin contact view shows the enrollment with its path and why each step went where
+    (view,) = profile(admin, contact_id)["enrollments"]
+    assert (view["flow_id"], view["version"], view["state"], view["step"]) == ("invite", 1, "completed", None)
+    woke = [entry for entry in view["path"] if entry["outcome"] == "happened"]
+    assert woke[0]["step_id"] == "opened"
+    assert woke[0]["why"] == "email_open open-invite"
 
 
 def test_overdue_enrollments_are_counted_and_re_driven(aws, apply_bundle, capture, frozen_clock) -> None:
