@@ -445,3 +445,26 @@ def test_keep_version_finishes_on_the_stored_version_and_move_takes_the_new_one(
     moved = enrollment(contact_id, "welcome")
     assert moved.flow_version == 2
     assert any(entry.outcome == "moved" for entry in moved.path)
+
+
+def test_a_flow_update_that_adds_a_tag_starts_the_flow_that_tag_triggers_once(
+    aws, apply_bundle, capture, admin, frozen_clock
+) -> None:
+    chained = {
+        "id": "chained",
+        "trigger": {"tag_added": "nurtured"},
+        "steps": [{"id": "mark", "update": {"add_tags": ["chained"]}}],
+    }
+    apply_bundle(_bundle(WELCOME, chained))
+    contact_id = submitted_contact(capture, {"email": "chain@example.com", "consent": True})
+    process_all(aws)
+    steps_all(aws)
+    frozen_clock.advance(timedelta(days=2, minutes=1))
+    minute_run()
+    event, _ = queues.receive_event(aws.queues["StepQueue"])
+    nurture(event)
+    nurture(event)  # redelivered: the chained flow is not entered twice
+    steps_all(aws)
+    started = enrollment(contact_id, "chained")
+    assert (started.state, started.entry) == (EnrollmentState.COMPLETED, 1)
+    assert {"nurtured", "chained"} <= set(profile(admin, contact_id)["tags"])

@@ -16,6 +16,7 @@ from leadflow import clock
 from leadflow.adapters import event_bus
 from leadflow.adapters.event_bus import DomainEvent
 from leadflow.domain import processing
+from leadflow.domain.activities import Activity
 from leadflow.domain.nurture.effects import (
     AddToCrmCampaign,
     AddToList,
@@ -30,7 +31,8 @@ from leadflow.domain.state import profile_changes, state_of
 from leadflow.errors import TemporarilyUnavailable
 from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
-from leadflow.services.nurture import mailer
+from leadflow.services import definitions
+from leadflow.services.nurture import enrolling, mailer
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
 from leadflow.store import dynamo
@@ -114,7 +116,22 @@ def _change_contact(
         if contact is None:
             dynamo.transact_write([done])
             return
-        items, events = _contact_items(bundle, enrollment, contact, effect, now)
+        items, events, outcome = _contact_items(bundle, enrollment, contact, effect, now)
+        started: list[Enrollment] = []
+        if outcome is not None:
+            # a flow's tags, points or list may start other flows (tag_added, score_reached, ...)
+            cause = Activity(
+                activity_id=effect.effect_id,
+                type="flow_update",
+                occurred_at=now,
+                contact_id=contact.contact_id,
+            )
+            flows = processing.flows_to_start(bundle, outcome, cause)
+            if flows:
+                enroll_items, started = enrolling.enrollment_items(
+                    flows, definitions.active().version, contact.contact_id, cause, now
+                )
+                items += enroll_items
         try:
             dynamo.transact_write([done, *items])
         except dynamo.TransactionCancelled as cancelled:
@@ -130,6 +147,7 @@ def _change_contact(
                 for index, (kind, detail) in enumerate(events)
             ]
         )
+        enrolling.announce_enrolled(started)
         return
     raise TemporarilyUnavailable(
         f"contact {enrollment.contact_id} changed too often for effect {effect.effect_id}"
@@ -142,7 +160,8 @@ def _contact_items(
     contact: Contact,
     effect: UpdateContact | AddToList | AddToCrmCampaign,
     now: datetime,
-) -> tuple[list[TransactItem], list[tuple[str, dict[str, object]]]]:
+) -> tuple[list[TransactItem], list[tuple[str, dict[str, object]]], processing.Outcome | None]:
+    """The writes of one contact effect, its events, and what it did (for flow triggers)."""
     state = state_of(contact)
     stamp = clock.iso(now)
     match effect:
@@ -174,23 +193,28 @@ def _contact_items(
                     for item in state.lists - after.lists
                 ],
             ]
-            return items, list(outcome.events)
+            return items, list(outcome.events), outcome
         case AddToList():
             if effect.list_id in state.lists:
-                return [], []
-            lists = sorted(state.lists | {effect.list_id})
-            return [
-                contacts_store.profile_update(contact, {"lists": lists}, now),
-                campaigns_store.list_membership_put(
-                    effect.list_id, contact.contact_id, source="flow", now=stamp
-                ),
-            ], []
+                return [], [], None
+            joined = processing.Outcome(before=state, after=state.copy(), lists_joined=[effect.list_id])
+            joined.after.lists.add(effect.list_id)
+            return (
+                [
+                    contacts_store.profile_update(contact, {"lists": sorted(joined.after.lists)}, now),
+                    campaigns_store.list_membership_put(
+                        effect.list_id, contact.contact_id, source="flow", now=stamp
+                    ),
+                ],
+                [],
+                joined,
+            )
         case AddToCrmCampaign():
             campaign = bundle.campaign(effect.campaign)
             default = campaign.default_status() if campaign else None
             status = effect.status or (default.name if default else None)
             if campaign is None or status is None or effect.campaign in state.crm_statuses:
-                return [], []
+                return [], [], None
             named = campaign.status_named(status)
             responded = bool(named and named.responded)
             crm = {**state.crm_statuses, effect.campaign: status}
@@ -212,7 +236,11 @@ def _contact_items(
                     "source": "flow",
                 },
             )
-            return [
-                contacts_store.profile_update(contact, {"crm": crm}, now),
-                campaigns_store.membership_upsert(membership),
-            ], [event]
+            return (
+                [
+                    contacts_store.profile_update(contact, {"crm": crm}, now),
+                    campaigns_store.membership_upsert(membership),
+                ],
+                [event],
+                None,
+            )
