@@ -46,9 +46,9 @@ def _enrollment_item(index: int, due_at: datetime) -> dict[str, Any]:
 
 def _fill(total: int) -> int:
     """``total`` waiting enrollments, ``DUE`` of them due; returns one item's size in bytes."""
-    from bench.aws_meter import item_size
     from boto3.dynamodb.types import TypeDeserializer
 
+    from bench.aws_meter import item_size
     from leadflow import aws
     from leadflow.settings import get_settings
 
@@ -58,7 +58,11 @@ def _fill(total: int) -> int:
     batch: list[dict[str, Any]] = []
     size = 0
     for index in range(total):
-        due = NOW - timedelta(seconds=30) if index % step == 0 and index // step < DUE else NOW + timedelta(days=2)
+        due = (
+            NOW - timedelta(seconds=30)
+            if index % step == 0 and index // step < DUE
+            else NOW + timedelta(days=2)
+        )
         item = _enrollment_item(index, due)
         if not size:
             deserialize = TypeDeserializer().deserialize
