@@ -58,7 +58,11 @@ def test_every_function_logs_to_its_own_group_with_the_retention_parameter(templ
 def test_the_process_function_may_poll_only_its_own_queue(template) -> None:
     role = template.resources["ProcessFunctionRole"]["Properties"]
     assert not [arn for arn in role["ManagedPolicyArns"] if "SQS" in arn.upper()]
-    sqs = [s for s in _statements(template.resources["ProcessFunctionRole"]) if "sqs:" in str(s["Action"])]
+    sqs = [
+        s
+        for s in _statements(template.resources["ProcessFunctionRole"])
+        if "sqs:ReceiveMessage" in str(s["Action"])
+    ]
     assert sqs, "the process function cannot poll its queue"
     for statement in sqs:
         assert _as_list(statement["Resource"]) == [{"Fn::GetAtt": ["ActivityQueue", "Arn"]}]
@@ -192,3 +196,52 @@ def test_a_failed_ses_event_is_retried_then_dead_lettered_to_an_alarmed_queue(te
     assert "dynamodb:PutItem" not in granted
     dead_letter_sends = [s for s in statements if s["Action"] in ("sqs:SendMessage", ["sqs:SendMessage"])]
     assert any(_as_list(s["Resource"]) == [queue] for s in dead_letter_sends)
+
+
+def test_the_nurture_function_polls_only_the_step_queue_and_its_minute_run_dead_letters(template) -> None:
+    role = template.resources["NurtureFunctionRole"]
+    assert not [arn for arn in role["Properties"]["ManagedPolicyArns"] if "SQS" in arn.upper()]
+    sqs = [s for s in _statements(role) if "sqs:" in str(s["Action"])]
+    assert sqs
+    for statement in sqs:
+        assert _as_list(statement["Resource"]) == [{"Fn::GetAtt": ["StepQueue", "Arn"]}]
+    mapping = template.resources["NurtureFunctionSteps"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["StepQueue", "Arn"]}
+    assert mapping["FunctionName"] == {"Ref": "NurtureFunction"}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # no Scan: the minute run reads the due-time index, the worker one contact's items
+    actions = {action for statement in _statements(role) for action in _as_list(statement["Action"])}
+    assert "dynamodb:Scan" not in actions
+    schedule = template.resources["NurtureFunctionMinuteRun"]["Properties"]
+    assert schedule["ScheduleExpression"] == "rate(1 minute)"
+    assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    queue = schedule["Target"]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    assert _dead_letter_alarmed(template, queue)
+    queue_props = template.resources["StepQueue"]["Properties"]
+    dead = queue_props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    assert _dead_letter_alarmed(template, dead)
+    assert (
+        queue_props["VisibilityTimeout"] >= 6 * template.resources["NurtureFunction"]["Properties"]["Timeout"]
+    )
+
+
+def test_the_process_function_may_only_send_to_the_step_queue(template) -> None:
+    sends = [
+        s
+        for s in _statements(template.resources["ProcessFunctionRole"])
+        if _as_list(s["Action"]) == ["sqs:SendMessage"]
+    ]
+    assert [_as_list(s["Resource"]) for s in sends] == [[{"Fn::GetAtt": ["StepQueue", "Arn"]}]]
+
+
+def test_overdue_enrollments_raise_an_alarm(template) -> None:
+    alarms = [
+        alarm["Properties"]
+        for alarm in _of_type(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "OverdueEnrollments"
+    ]
+    (alarm,) = alarms
+    namespace = template.resources["NurtureFunction"]["Properties"]["Environment"]["Variables"]
+    assert alarm["Namespace"] == namespace["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": namespace["POWERTOOLS_SERVICE_NAME"]}]
+    assert alarm["Threshold"] == 0

@@ -18,6 +18,9 @@ class Settings(BaseModel):
     campaigns_table: str = Field(alias="CAMPAIGNS_TABLE", description="DynamoDB Campaigns table name")
     activity_queue_url: str = Field(alias="ACTIVITY_QUEUE_URL", description="SQS activity queue URL")
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", description="EventBridge bus for domain events")
+    step_queue_url: str = Field(
+        default="", alias="STEP_QUEUE_URL", description="SQS queue of nurture enrollments to advance"
+    )
     tracking_secret_arn: str = Field(
         default="", alias="TRACKING_SECRET_ARN", description="Secrets Manager secret that signs email tokens"
     )

@@ -131,11 +131,35 @@ class CampaignMembershipView(BaseModel):
     joined_at: str
 
 
+class PathStepView(BaseModel):
+    step_id: str
+    kind: Annotated[
+        str, Field(description="the step's kind (send_email, wait_for, ...), or flow, version, exit_when")
+    ]
+    at: datetime
+    version: Annotated[int, Field(description="the flow version the step ran on")]
+    outcome: Annotated[
+        str, Field(description="sent, held:<why>, waited, happened, timed_out, then, else, moved, ...")
+    ]
+    why: Annotated[str | None, Field(description="the branch condition, the activity that woke it, ...")] = (
+        None
+    )
+
+
 class EnrollmentView(BaseModel):
+    enrollment_id: str
     flow_id: str
-    step: str | None
-    state: str
-    path: list[str] = Field(default_factory=list)
+    version: Annotated[int, Field(description="the flow version (definitions version) it runs on")]
+    step: Annotated[str | None, Field(description="the current step")]
+    state: Annotated[str, Field(description="active, waiting, paused, completed, exited or failed")]
+    hold: Annotated[str | None, Field(description="why a waiting enrollment is held")] = None
+    due_at: Annotated[datetime | None, Field(description="when it moves on by itself")] = None
+    started_at: datetime
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+    path: Annotated[
+        list[PathStepView], Field(description="the steps run so far, oldest first (the last 100)")
+    ] = Field(default_factory=list)
 
 
 class ContactView(BaseModel):

@@ -6,9 +6,11 @@ from leadflow.api.models import (
     ActivityView,
     CampaignMembershipView,
     ContactView,
+    EnrollmentView,
     LedgerEntryView,
     ListMembersView,
     ListMemberView,
+    PathStepView,
     ScoreLedgerView,
 )
 from leadflow.services.contacts import ContactProfile, ListPage, ScoreLedger
@@ -38,7 +40,22 @@ def contact_view(profile: ContactProfile) -> ContactView:
             for membership in profile.crm_campaigns
         ],
         lists=sorted(contact.lists),
-        enrollments=[],
+        enrollments=[
+            EnrollmentView(
+                enrollment_id=item.enrollment_id,
+                flow_id=item.flow_id,
+                version=item.flow_version,
+                step=item.step_id,
+                state=item.state.value,
+                hold=item.hold.value if item.hold is not None else None,
+                due_at=item.due_at,
+                started_at=item.started_at,
+                ended_at=item.ended_at,
+                end_reason=item.end_reason,
+                path=[PathStepView.model_validate(entry.model_dump()) for entry in item.path],
+            )
+            for item in profile.enrollments
+        ],
         activities=[
             ActivityView(
                 activity_id=activity.activity_id,

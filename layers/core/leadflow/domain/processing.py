@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadflow import clock
 from leadflow.domain.conditions import holds
+from leadflow.domain.nurture.triggers import Happening, starts
 from leadflow.domain.rule_index import index_for
 from leadflow.domain.state import ContactState
 from leadflow.domain.temperature import temperature_for
@@ -21,6 +22,7 @@ from leadflow.domain.temperature import temperature_for
 if TYPE_CHECKING:
     from leadflow.definitions import Bundle
     from leadflow.definitions.actions import Action
+    from leadflow.definitions.flows import Flow
     from leadflow.domain.activities import Activity
 
 STAGES = ("subscriber", "lead", "mql", "sql", "opportunity", "customer")
@@ -307,4 +309,97 @@ def decay(bundle: Bundle, state: ContactState, due: datetime) -> Outcome:
             },
         )
     )
+    return outcome
+
+
+# ---------------------------------------------------------------- nurture: enrolling and flow updates
+
+#: The trigger kinds one applied activity can fire (date fields come round through their index;
+#: CRM member statuses arrive with the CRM connector).
+_ACTIVITY_TRIGGERS = ("form_submitted", "tag_added", "score_reached", "list_joined", "activity")
+
+
+def happening_of(outcome: Outcome, activity: Activity) -> Happening:
+    """What applying ``activity`` did, as the flow triggers read it."""
+    form_id = activity.properties.get("form_id") if activity.type == "form_submit" else None
+    return Happening(
+        activity=activity,
+        form_id=str(form_id) if form_id is not None else None,
+        tags_added=frozenset(outcome.tags_added),
+        score_before=outcome.before.score,
+        score_after=outcome.after.score,
+        lists_joined=frozenset(outcome.lists_joined),
+    )
+
+
+def flows_to_start(bundle: Bundle, outcome: Outcome, activity: Activity) -> list[Flow]:
+    """The flows this activity enrolls the contact in: the ``enroll`` actions it ran, then every
+    flow whose trigger it fired, each once, in bundle order (the re-entry policy decides after)."""
+    chosen: dict[str, Flow] = {}
+    for flow_id in outcome.flows_to_enroll:
+        flow = bundle.flow(flow_id)
+        if flow is not None and flow.enabled:
+            chosen.setdefault(flow.id, flow)
+    happening = happening_of(outcome, activity)
+    for kind in _ACTIVITY_TRIGGERS:
+        for flow in bundle.flows_with_trigger(kind):
+            if flow.id not in chosen and starts(flow, happening, outcome.after, bundle.scoring):
+                chosen[flow.id] = flow
+    return list(chosen.values())
+
+
+def flow_update(
+    bundle: Bundle,
+    state: ContactState,
+    *,
+    flow_id: str,
+    effect_id: str,
+    at: datetime,
+    score_delta: int = 0,
+    add_tags: list[str] | None = None,
+    remove_tags: list[str] | None = None,
+    set_fields: dict[str, Any] | None = None,
+    stage: str | None = None,
+) -> Outcome:
+    """A flow's ``update`` step applied to a contact: points (a ledger row named after the flow),
+    tags, fields and a forward-only stage, then segments and the events processing would announce."""
+    outcome = Outcome(before=state, after=state.copy())
+    after = outcome.after
+    if score_delta:
+        after.score += score_delta
+        outcome.ledger.append(
+            LedgerEntry(
+                rule_id=f"flow:{flow_id}",
+                points=score_delta,
+                activity_id=effect_id,
+                activity_type="flow_update",
+                occurred_at=clock.iso(at),
+                score_after=after.score,
+            )
+        )
+    _add_tags(outcome, list(add_tags or []))
+    for tag in remove_tags or []:
+        after.tags.discard(tag)
+    after.fields.update(set_fields or {})
+    if stage is not None and stage_rank(stage) > stage_rank(after.stage):
+        after.stage = stage
+    _segments(bundle, outcome)
+    contact = {"contact_id": after.contact_id}
+    if outcome.ledger:
+        bands = bundle.scoring.temperature
+        outcome.events.append(
+            (
+                "ContactScored",
+                {
+                    **contact,
+                    "score": after.score,
+                    "delta": score_delta,
+                    "temperature": temperature_for(after.score, bands),
+                    "previous_temperature": temperature_for(state.score, bands),
+                    "rules": [f"flow:{flow_id}"],
+                },
+            )
+        )
+    if state.stage != after.stage:
+        outcome.events.append(("LifecycleStageChanged", {**contact, "from": state.stage, "to": after.stage}))
     return outcome

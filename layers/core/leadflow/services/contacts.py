@@ -1,21 +1,23 @@
-"""Looking contacts up for the admin API: the profile with its campaigns and recent activity.
+"""Looking contacts up for the admin API: the profile with its campaigns, enrollments and recent activity.
 
 Returns domain objects; the API shapes them into its replies (``leadflow.api.views``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from leadflow.domain.activities import Activity
 from leadflow.domain.contacts import Contact
 from leadflow.domain.emails import InvalidEmail, normalise_email
+from leadflow.domain.nurture.enrollment import Enrollment
 from leadflow.domain.processing import LedgerEntry
 from leadflow.domain.temperature import temperature_for
 from leadflow.errors import NotFound, ValidationFailed
 from leadflow.services import definitions
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
+from leadflow.store import enrollments as enrollments_store
 from leadflow.store.campaigns import Membership
 
 RECENT_ACTIVITIES = 50
@@ -30,6 +32,7 @@ class ContactProfile:
     temperature: str
     crm_campaigns: list[Membership]
     activities: list[Activity]  # newest first
+    enrollments: list[Enrollment] = field(default_factory=list)  # one per flow
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,7 @@ def _profile(contact: Contact) -> ContactProfile:
         temperature=str(temperature_for(contact.score, bundle.scoring.temperature)),
         crm_campaigns=crm,
         activities=contacts_store.recent_activities(contact.contact_id, RECENT_ACTIVITIES),
+        enrollments=[stored.enrollment for stored in enrollments_store.of_contact(contact.contact_id)],
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from leadflow import clock
 from leadflow.adapters import activity_queue, event_bus
@@ -19,17 +19,16 @@ from leadflow.domain import processing
 from leadflow.domain.activities import Activity
 from leadflow.domain.contacts import Contact
 from leadflow.domain.emails import InvalidEmail, normalise_email
+from leadflow.domain.nurture.enrollment import Enrollment
 from leadflow.domain.state import profile_changes, state_of
 from leadflow.errors import TemporarilyUnavailable
 from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
 from leadflow.services import definitions
+from leadflow.services.nurture import enrolling
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
 from leadflow.store import dynamo
-
-if TYPE_CHECKING:
-    from leadflow.definitions import Bundle
 
 ANONYMOUS_HISTORY = timedelta(days=90)
 _ATTEMPTS = 8
@@ -57,7 +56,7 @@ def handle(activity: Activity) -> str:
                 "activity for a contact that no longer exists", extra={"activity": activity.activity_id}
             )
             return "contact-gone"
-        result = _apply(definitions.active().bundle, contact, activity)
+        result = _apply(definitions.active(), contact, activity)
         if result != "raced":
             return result
     raise TemporarilyUnavailable(
@@ -101,7 +100,8 @@ def _domain_events(activity: Activity, outcome: processing.Outcome) -> list[Doma
     ]
 
 
-def _apply(bundle: Bundle, contact: Contact, activity: Activity) -> str:
+def _apply(active: definitions.ActiveDefinitions, contact: Contact, activity: Activity) -> str:
+    bundle = active.bundle
     outcome = processing.process(bundle, state_of(contact), activity)
     events = _domain_events(activity, outcome)
     if outcome.qualified:
@@ -144,6 +144,15 @@ def _apply(bundle: Bundle, contact: Contact, activity: Activity) -> str:
                 )
             )
         )
+    # Enrollments ride in the activity's transaction: a redelivery enrolls nobody twice.
+    flows = processing.flows_to_start(bundle, outcome, activity)
+    enrolled_from = len(items)
+    started: list[Enrollment] = []
+    if flows:
+        enroll_items, started = enrolling.enrollment_items(
+            flows, active.version, contact.contact_id, activity, now
+        )
+        items += enroll_items
     if len(items) > _TRANSACTION_LIMIT:
         raise ValueError(f"activity {activity.activity_id} would change {len(items)} items; the limit is 100")
     try:
@@ -152,12 +161,16 @@ def _apply(bundle: Bundle, contact: Contact, activity: Activity) -> str:
         if cancelled.failed_at(0):
             stored = contacts_store.applied_events(contact.contact_id, activity) or []
             event_bus.publish([DomainEvent.model_validate(event) for event in stored])
+            enrolling.wake(bundle, contact.contact_id, activity)
             metrics.add_metric(name="DuplicateActivities", unit="Count", value=1)
             return "duplicate"
-        if cancelled.failed_at(1) or cancelled.conflicted:
+        enrollment_raced = any(cancelled.failed_at(index) for index in range(enrolled_from, len(items)))
+        if cancelled.failed_at(1) or cancelled.conflicted or enrollment_raced:
             return "raced"
         raise
     event_bus.publish(events)
+    enrolling.announce_enrolled(started)
+    enrolling.wake(bundle, contact.contact_id, activity)
     metrics.add_metric(name="ActivitiesApplied", unit="Count", value=1)
     if outcome.qualified:
         metrics.add_metric(name="LeadsQualified", unit="Count", value=1)

@@ -145,6 +145,15 @@ def get_active_definitions(*, consistent: bool = False) -> StoredDefinitions | N
     return _stored_from_item(dynamo.deserialize(item)) if item else None
 
 
+def get_definitions_version(version: int) -> StoredDefinitions | None:
+    """A bundle as it was applied (``V#<version>``): running enrollments may finish on it."""
+    response = dynamo.client().get_item(
+        TableName=_table(), Key=dynamo.serialize({"pk": DEFS, "sk": f"V#{version:08d}"})
+    )
+    item = response.get("Item")
+    return _stored_from_item(dynamo.deserialize(item)) if item else None
+
+
 def save_definitions(
     bundle: dict[str, Any], *, expected_version: int, applied_by: str | None, now: datetime
 ) -> StoredDefinitions:
