@@ -1,13 +1,14 @@
-"""Track: website events, the tracking snippet, and email open pixels and click redirects."""
+"""Track: website events, the tracking snippet, email open pixels and click redirects, and the
+unsubscribe and double opt-in confirm pages."""
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow.api.resolver import build_resolver
-from leadflow.api.routes import tracking
+from leadflow.api.routes import preferences, tracking
 from leadflow.observability import logger, metrics, tracer
 
-app = build_resolver(tracking.router)
+app = build_resolver(tracking.router, preferences.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
