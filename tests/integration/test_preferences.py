@@ -156,7 +156,9 @@ def test_the_page_never_unsubscribes_and_its_button_posts_back(world, key):
     assert world.profile(contact_id).status == "subscribed"
     assert world.bus() == []
     # When the person presses the button (the form's body)
-    response = unsubscribe_post(unsubscribe_token, urlencode({"List-Unsubscribe": "One-Click", "from": "page"}))
+    response = unsubscribe_post(
+        unsubscribe_token, urlencode({"List-Unsubscribe": "One-Click", "from": "page"})
+    )
     assert response["statusCode"] == 200
     assert world.profile(contact_id).status == "unsubscribed"
     assert world.bus()[0]["detail"]["method"] == "page"
@@ -315,3 +317,59 @@ def test_a_raced_change_is_read_again_not_overwritten(world, key, monkeypatch):
     profile = real_get(contact_id, consistent=True)
     assert profile.status == "unsubscribed"
     assert profile.score == 42
+
+
+# ---------------------------------------------------------------- sample events
+
+SAMPLE_CONTACT = "c_01jd4y8m2k7q9w3e5r6t8y0u1i"
+SAMPLES = {
+    "preferences-unsubscribe-page": (200, "pending"),
+    "preferences-unsubscribe-one-click": (200, "unsubscribed"),
+    "preferences-confirm": (200, "subscribed"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_sample_event_runs_through_the_handler(aws, world, name):
+    # Given the sample's pending contact, and the samples' signing key in the stack's secret
+    from leadflow import clock
+    from leadflow.adapters import secrets
+    from leadflow.domain.contacts import Contact
+    from leadflow.store import contacts, dynamo
+    from tests.integration.test_tracking import SIGNING_KEY
+    from tests.support.moto_stack import ROOT
+
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=aws.secrets["TrackingSecret"], SecretString=SIGNING_KEY
+    )
+    secrets.forget_cached()
+    now = clock.now()
+    sample = Contact(
+        contact_id=SAMPLE_CONTACT,
+        email="jane.doe@example.com",
+        email_key="jane.doe@example.com",
+        status="pending",
+        created_at=now,
+        updated_at=now,
+    )
+    dynamo.transact_write(contacts.put_new_contact(sample))
+    # When the sample runs through the track handler
+    event = json.loads((ROOT / "events" / f"{name}.json").read_text())
+    response = functions.load("track").lambda_handler(event, events.LambdaContext(function_name="track"))
+    # Then it gets its status, and the contact the status the route gives
+    status, contact_status = SAMPLES[name]
+    assert response["statusCode"] == status, response["body"]
+    assert world.profile(SAMPLE_CONTACT).status == contact_status
+
+
+def test_there_is_a_sample_for_every_preference_route():
+    from tests.support.moto_stack import ROOT
+
+    samples = {
+        json.loads(path.read_text())["routeKey"] for path in (ROOT / "events").glob("preferences-*.json")
+    }
+    assert samples == {
+        "GET /v1/unsubscribe/{token}",
+        "POST /v1/unsubscribe/{token}",
+        "GET /v1/confirm/{token}",
+    }

@@ -1,5 +1,6 @@
 """Every sample in events/ (capture, admin, process) runs through its real handler and gets the
-reply it documents. Tracking samples are run by test_tracking.py, which holds their signing key."""
+reply it documents. Tracking samples are run by test_tracking.py, which holds their signing key, and
+the unsubscribe and confirm samples (``preferences-*``) by test_preferences.py."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def load(name: str) -> dict:
 
 def test_every_sample_event_is_exercised_by_a_test():
     samples = {path.stem for path in EVENTS.glob("*.json")}
-    tracked = {name for name in samples if name.startswith("track-")}
+    tracked = {name for name in samples if name.startswith(("track-", "preferences-"))}
     assert samples - tracked == {*HANDLED_HERE, "process-activity-batch"}
 
 

@@ -95,7 +95,8 @@ def test_a_raw_send_keeps_every_header_and_both_parts(ses):
     assert parsed.get_content_type() == "multipart/alternative"
     text = parsed.get_body(("plain",))
     html = parsed.get_body(("html",))
-    assert text is not None and html is not None
+    assert text is not None
+    assert html is not None
     assert message.unsubscribe_url in text.get_content()
     assert "/v1/t/c/" in html.get_content()
 

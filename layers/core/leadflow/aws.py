@@ -14,7 +14,9 @@ from botocore.config import Config
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 #: For calls that must not be repeated blindly (sending an email): one attempt, the caller decides.
-_SINGLE_ATTEMPT = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=10)
+_SINGLE_ATTEMPT = Config(
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=10
+)
 
 
 @cache

@@ -61,9 +61,9 @@ def jinja_environment(*, html: bool = False) -> SandboxedEnvironment:
                 raise SecurityError(f"an exponent above {MAX_EXPONENT} is not allowed in a template")
             if operator == "*":
                 sized, count = (left, right) if isinstance(left, str | list | tuple) else (right, left)
-                if isinstance(sized, str | list | tuple) and isinstance(count, int):
-                    if len(sized) * count > MAX_REPEAT:
-                        raise SecurityError(f"a repetition longer than {MAX_REPEAT} is not allowed")
+                repeats = isinstance(sized, str | list | tuple) and isinstance(count, int)
+                if repeats and len(sized) * count > MAX_REPEAT:
+                    raise SecurityError(f"a repetition longer than {MAX_REPEAT} is not allowed")
             return super().call_binop(context, operator, left, right)
 
     return Sandbox(autoescape=html, undefined=ChainableUndefined, finalize=_finalize)

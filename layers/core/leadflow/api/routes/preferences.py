@@ -8,7 +8,7 @@ GETs. The page's button posts the same body a mail client's one-click does.
 from __future__ import annotations
 
 import html
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import Response
@@ -20,6 +20,9 @@ from leadflow.domain.preferences import Outcome
 from leadflow.domain.tokens import Kind
 from leadflow.errors import LeadflowError
 from leadflow.services import preferences
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 router = Router()
 
@@ -40,7 +43,7 @@ _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}"
     "button{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}"
 )
-_PAGE_ERRORS = {
+_PAGE_ERRORS: dict[int, OpenAPIResponse] = {
     400: {"description": "The link is invalid or was altered: an HTML page; nothing changed"},
     503: {"description": "The link cannot be checked right now (an HTML page): try again shortly"},
 }
@@ -60,7 +63,9 @@ def page(status: int, title: str, *paragraphs: str, form: str = "") -> Response[
 def error_page(error: LeadflowError) -> Response[Any]:
     if error.status == 400:
         return page(400, "This link does not work", "It is incomplete or was altered. Nothing was changed.")
-    return page(error.status, "Please try again", "We could not handle this right now. Try again in a minute.")
+    return page(
+        error.status, "Please try again", "We could not handle this right now. Try again in a minute."
+    )
 
 
 _BUTTON = (

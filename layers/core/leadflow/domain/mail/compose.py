@@ -78,8 +78,8 @@ def compose(
 ) -> ComposedEmail:
     """The marketing email: tracked links, open pixel, visible and header unsubscribe.
 
-    Raises ``RenderFailed`` (the template cannot be rendered for this contact) or
-    ``UnsendableAddress`` (SES cannot carry the address): both permanent, with a reason.
+    Raises ``RenderError`` (the template cannot be rendered for this contact) or
+    ``UnsendableAddressError`` (SES cannot carry the address): both permanent, with a reason.
     """
     signer = signer_for(contact, ids, sending, now)
     unsubscribe_url = signer.unsubscribe_url()

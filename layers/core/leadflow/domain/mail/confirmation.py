@@ -65,7 +65,9 @@ def compose_confirmation(
     rendered = render(chosen, {**template_context(contact), "confirm_url": confirm_url})
     html = rendered.html
     if confirm_url not in html and html_escaping.escape(confirm_url, quote=True) not in html:
-        html += f'<p><a href="{html_escaping.escape(confirm_url, quote=True)}">Confirm my subscription</a></p>'
+        html += (
+            f'<p><a href="{html_escaping.escape(confirm_url, quote=True)}">Confirm my subscription</a></p>'
+        )
     text = rendered.text if rendered.text is not None else html_to_text(html)
     if confirm_url not in text:
         text = f"{text.rstrip()}\n\nConfirm your subscription: {confirm_url}\n"

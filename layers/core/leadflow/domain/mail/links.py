@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from leadflow.domain.tokens import Kind, KeyLike, TokenPayload, check_url, sign
+from leadflow.domain.tokens import KeyLike, Kind, TokenPayload, check_url, sign
 
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 

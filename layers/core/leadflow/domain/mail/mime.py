@@ -27,7 +27,7 @@ KIND_HEADER = "X-Leadflow-Kind"
 _OUTPUT = policy.SMTP.clone(max_line_length=998)
 
 
-class UnsendableAddress(ValueError):
+class UnsendableAddressError(ValueError):
     """An address SES cannot carry: a permanent failure of this send, never a retry."""
 
 
@@ -55,17 +55,17 @@ def address(text: str) -> Address:
     name, addr_spec = parseaddr(text)
     local, at, domain = addr_spec.rpartition("@")
     if not at or not local or not domain:
-        raise UnsendableAddress(f"{text!r} is not an email address")
+        raise UnsendableAddressError(f"{text!r} is not an email address")
     if not local.isascii():
-        raise UnsendableAddress("the address's local part is not ASCII, which SES cannot deliver")
+        raise UnsendableAddressError("the address's local part is not ASCII, which SES cannot deliver")
     try:
         ascii_domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
     except UnicodeError:
-        raise UnsendableAddress(f"the domain of {text!r} cannot be encoded for DNS") from None
+        raise UnsendableAddressError(f"the domain of {text!r} cannot be encoded for DNS") from None
     try:
         return Address(display_name=name, username=local, domain=ascii_domain)
     except ValueError as error:
-        raise UnsendableAddress(str(error)) from None
+        raise UnsendableAddressError(str(error)) from None
 
 
 def message_id_header(message_id: str, sender: Address) -> str:

@@ -2,7 +2,7 @@
 
 A variable the contact lacks prints as nothing or as its ``default(...)``; anything else that goes
 wrong at send time (a sandbox refusal, arithmetic on a missing value, a filter given the wrong
-type) becomes :class:`RenderFailed` with the reason, for the step's record: never an exception
+type) becomes :class:`RenderError` with the reason, for the step's record: never an exception
 that escapes into a worker and retries for ever.
 """
 
@@ -22,7 +22,7 @@ _SPACES = re.compile(r"\s{2,}")
 MAX_SUBJECT_CHARS = 998
 
 
-class RenderFailed(ValueError):
+class RenderError(ValueError):
     """The template could not be rendered for this contact; ``reason`` says why (for the step record)."""
 
     def __init__(self, part: str, reason: str) -> None:
@@ -67,22 +67,22 @@ def one_line(text: str) -> str:
 
 
 def render_part(source: str, context: Mapping[str, Any], *, part: str, html: bool = False) -> str:
-    """One part rendered; every failure is a :class:`RenderFailed` naming the part."""
+    """One part rendered; every failure is a :class:`RenderError` naming the part."""
     from jinja2 import TemplateError
 
     try:
         return jinja_environment(html=html).from_string(source).render(context)
     except TemplateError as error:
-        raise RenderFailed(part, f"{type(error).__name__}: {error.message or error}") from None
+        raise RenderError(part, f"{type(error).__name__}: {error.message or error}") from None
     except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError) as error:
-        raise RenderFailed(part, f"{type(error).__name__}: {error}") from None
+        raise RenderError(part, f"{type(error).__name__}: {error}") from None
 
 
 def render(template: EmailTemplate, context: Mapping[str, Any]) -> RenderedEmail:
     """Subject and text unescaped, HTML autoescaped; an empty subject is a failure, not a blank email."""
     subject = one_line(render_part(template.subject, context, part="subject"))
     if not subject:
-        raise RenderFailed("subject", "it rendered empty for this contact")
+        raise RenderError("subject", "it rendered empty for this contact")
     html = render_part(template.html, context, part="html", html=True)
     text = render_part(template.text, context, part="text") if template.text is not None else None
     return RenderedEmail(subject=subject, html=html, text=text)
