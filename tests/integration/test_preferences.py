@@ -373,3 +373,52 @@ def test_there_is_a_sample_for_every_preference_route():
         "POST /v1/unsubscribe/{token}",
         "GET /v1/confirm/{token}",
     }
+
+
+# ---------------------------------------------------------------- what follows an unsubscribe
+
+
+def test_the_unsubscribe_activity_is_scored_and_kept_in_the_history(aws, world, key, apply_bundle):
+    from tests.support.bundles import scoring_bundle
+
+    apply_bundle(scoring_bundle())
+    contact_id = world.subscribed()
+    process = functions.load("process").lambda_handler
+    queues.drain(process, aws.queues["ActivityQueue"])
+    before = world.contact(contact_id)["score"]
+    assert unsubscribe_post(token("u", contact_id, key))["statusCode"] == 200
+    queues.drain(process, aws.queues["ActivityQueue"])
+    contact = world.contact(contact_id)
+    assert contact["score"] == before - 50
+    assert contact["status"] == "unsubscribed"  # scoring never writes the status back
+    assert contact["activities"][0]["type"] == "unsubscribe"
+
+
+def test_a_queue_outage_still_unsubscribes_and_leaves_the_activity_for_the_sweep(world, key, monkeypatch):
+    from datetime import timedelta
+
+    from botocore.exceptions import EndpointConnectionError
+
+    from leadflow import clock
+    from leadflow.adapters import activity_queue
+    from leadflow.store import contacts
+
+    contact_id = world.subscribed()
+    world.activities()
+
+    def down(_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="https://sqs.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(activity_queue, "send", down)
+    assert unsubscribe_post(token("u", contact_id, key))["statusCode"] == 200
+    assert world.profile(contact_id).status == "unsubscribed"
+    assert world.activities() == []
+    later = clock.now() + timedelta(minutes=5)
+    pending = [
+        activity
+        for shard in range(contacts.PENDING_SHARDS)
+        for activity in contacts.pending_activities(shard, later)
+        if activity.contact_id == contact_id
+    ]
+    # (the form_submit is pending too: nothing processed it in this test)
+    assert sorted(activity.type for activity in pending) == ["form_submit", "unsubscribe"]
