@@ -11,10 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from leadflow.definitions.templates import EmailTemplate, jinja_environment
 from leadflow.domain.contacts import Contact
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 #: Line breaks and other controls a subject must never carry (a header line ends at CR or LF).
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -66,12 +70,19 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", _CONTROLS.sub(" ", text)).strip()[:MAX_SUBJECT_CHARS]
 
 
+@lru_cache(maxsize=256)
+def _compiled(source: str, html: bool) -> Template:
+    """Compiled once per container and source: a worker sending one template to many contacts
+    compiles it once (compiling is most of the cost of an email)."""
+    return jinja_environment(html=html).from_string(source)
+
+
 def render_part(source: str, context: Mapping[str, Any], *, part: str, html: bool = False) -> str:
     """One part rendered; every failure is a :class:`RenderError` naming the part."""
     from jinja2 import TemplateError
 
     try:
-        return jinja_environment(html=html).from_string(source).render(context)
+        return _compiled(source, html).render(context)
     except TemplateError as error:
         raise RenderError(part, f"{type(error).__name__}: {error.message or error}") from None
     except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError) as error:
