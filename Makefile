@@ -15,12 +15,13 @@ PYTHON313 := $(shell \
 	if python3.13 -c 'import sys' >/dev/null 2>&1; then command -v python3.13; \
 	else ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13.*/bin/python3.13 2>/dev/null | sort -V | tail -n1; fi)
 
-.PHONY: help dev test lint check-template build unit integration e2e bench clean browser
+.PHONY: help dev test lint check-template build unit integration e2e bench bench-check clean browser
 
 help:
 	@echo "make dev    run Leadflow locally on an embedded AWS (moto server; no Docker, no account)"
 	@echo "make test   lint, validate and build the template, run every test"
 	@echo "make bench  print the benchmark figures recorded in docs/BENCHMARKS.md"
+	@echo "make bench-check  fail if a function's cold start is over 1.3x the boto3 + Powertools baseline"
 
 $(STAMP): pyproject.toml layers/core/requirements.txt
 	@if [ -z "$(PYTHON313)" ]; then \
@@ -40,8 +41,26 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-check-template: $(STAMP)
+# checkov pins boto3 and packaging below what aws-sam-cli needs, so it lives in its own venv
+# inside .venv, pinned here (a new version gets a new stamp, so a bump reinstalls).
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+EXPANDED := .aws-sam/template.expanded.json
+
+$(CHECKOV_STAMP): $(STAMP)
+	@test -x $(CHECKOV_VENV)/bin/python || $(BIN)/python -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	@touch $@
+
+# sam's own lint on the source, then checkov on what CloudFormation will really get: the
+# samtranslator expansion (generated roles, mappings, schedules), skips justified in .checkov.yaml.
+check-template: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/sam validate --lint --template template.yaml
+	@mkdir -p $(dir $(EXPANDED))
+	$(BIN)/python -c 'import json, sys; from pathlib import Path; from leadflow_local.template import load_template; json.dump(load_template(Path("template.yaml")).document, sys.stdout, indent=1)' >$(EXPANDED)
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --file $(EXPANDED)
 
 build: $(STAMP)
 	$(BIN)/sam build --template template.yaml --parallel >.sam-build.log 2>&1 || (cat .sam-build.log; exit 1)
@@ -71,6 +90,11 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The cold-start regression guard: exits non-zero when a function imports slower or peaks higher
+# than 1.3x the boto3 + Powertools baseline (a benchmark, not a test: timing is never tested).
+bench-check: $(STAMP)
+	$(BIN)/python -m bench.cold_start --check
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .sam-build.log

@@ -1,11 +1,12 @@
 """Local stack: from a form post to the score being visible in the admin API.
 
-Run: ``.venv/bin/python -m bench.local_latency [--submissions 40]``. One stack runs in this
-process with the demo bundle; each submission is a native form post over loopback from a
-client thread, then the admin API is polled (every 10 ms) until the contact's score shows
-the form rule's points. What is measured is the whole asynchronous path as in ``make dev``:
-capture, the SQS queue, the poller (the template's 1-second batching window), the processor
-and the admin read.
+Run: ``.venv/bin/python -m bench.local_latency [--submissions 40] [--window 0 --window 1]``.
+One stack runs in this process with the demo bundle; each submission is a native form post
+over loopback from a client thread, then the admin API is polled (every 10 ms) until the
+contact's score shows the form rule's points. What is measured is the whole asynchronous path
+as in ``make dev``: capture, the SQS queue, the poller (with the activity queue's batching
+window: the template's default, or each ``--window`` given as ``ActivityBatchingWindowSeconds``),
+the processor and the admin read. The form post's own reply time is shown beside it.
 """
 
 from __future__ import annotations
@@ -27,11 +28,22 @@ def _request(connection: http.client.HTTPConnection, method: str, path: str, **k
     return response.status, response.read()
 
 
-def measure(submissions: int) -> list[float]:
+def measure(submissions: int, window: float | None = None) -> tuple[list[float], list[float]]:
+    """Milliseconds from each post to its score being visible, and to the post's own reply."""
+    import contextlib
+    import io
+
     from leadflow_local.stack import DevStack
 
     latencies: list[float] = []
-    with DevStack(port=0, definitions=ROOT / "examples" / "demo.yaml", admin_token="bench") as stack:
+    replies: list[float] = []
+    parameters = None if window is None else {"ActivityBatchingWindowSeconds": f"{window:g}"}
+    with (
+        contextlib.redirect_stdout(io.StringIO()),  # the handlers' JSON logs, as the dev console hides them
+        DevStack(
+            port=0, definitions=ROOT / "examples" / "demo.yaml", admin_token="bench", parameters=parameters
+        ) as stack,
+    ):
         address = urlsplit(stack.url)
         connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
         admin = {"Authorization": "Bearer bench"}
@@ -50,6 +62,7 @@ def measure(submissions: int) -> list[float]:
                 },
             )
             assert status == 303, status
+            replies.append((time.perf_counter() - start) * 1000)
             while True:
                 status, payload = _request(
                     connection, "GET", f"/v1/admin/contacts?email={quote(email)}", headers=admin
@@ -60,21 +73,39 @@ def measure(submissions: int) -> list[float]:
                     raise TimeoutError(f"score of {email} not visible after 30 s")
                 time.sleep(0.01)
             latencies.append((time.perf_counter() - start) * 1000)
-    return latencies
+    return latencies, replies
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(len(ordered) * 0.99) - 1)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    from bench.batching import template_settings
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.local_latency", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--submissions", type=int, default=40)
-    args = parser.parse_args()
-    latencies = sorted(measure(args.submissions))
-    p99 = latencies[min(len(latencies) - 1, round(len(latencies) * 0.99) - 1)]
+    parser.add_argument(
+        "--window", type=float, action="append", help="ActivityBatchingWindowSeconds (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    default = template_settings()["default_window"]
     print(
-        f"Form post -> score visible in the admin API, local stack, {len(latencies)} submissions one at a time"
+        f"Form post -> score visible in the admin API, local stack, {args.submissions} submissions one at a time"
     )
     print(
-        f"  p50 {statistics.median(latencies):.0f} ms   p99 {p99:.0f} ms   min {latencies[0]:.0f} ms   max {latencies[-1]:.0f} ms"
+        f"{'window s':>12} {'p50 ms':>7} {'p99 ms':>7} {'min ms':>7} {'max ms':>7} {'post reply p50 ms':>18}"
     )
+    for window in args.window or [default]:
+        latencies, replies = measure(args.submissions, window)
+        label = f"{window:g}" + (" (default)" if window == default else "")
+        print(
+            f"{label:>12} {statistics.median(latencies):>7.0f} {_p99(latencies):>7.0f} {min(latencies):>7.0f}"
+            f" {max(latencies):>7.0f} {statistics.median(replies):>18.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ BENCH_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+    "POWERTOOLS_METRICS_DISABLED": "true",  # no EMF JSON lines between the tables
     "DEFINITIONS_CACHE_SECONDS": "300",
 }
 

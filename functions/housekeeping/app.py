@@ -1,22 +1,26 @@
 """Housekeeping: scheduled score decay and outbox sweep (EventBridge Scheduler), and segment
 rebuilds after a definitions change (EventBridge rule on the Leadflow bus)."""
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from aws_lambda_powertools.utilities.parser import BaseModel, Field, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadflow.observability import logger, metrics, tracer
+from leadflow.observability import logger, metrics, redacted_failures, tracer
 from leadflow.services import housekeeping, segments
 
 #: Leave this much of the invocation for the hand-over event when a rebuild must continue.
 _RESERVE_MS = 30_000
 
 
+Job = Literal["decay", "outbox"]
+_JOBS: tuple[str, ...] = get_args(Job)
+
+
 class ScheduledJob(BaseModel):
     """A schedule's input, as template.yaml sets it."""
 
-    job: Literal["decay", "outbox"]
+    job: Job
 
 
 class SegmentRebuild(BaseModel):
@@ -45,6 +49,18 @@ def _rebuild_request(event: dict) -> SegmentRebuild:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    # A failed run is retried and then dead-lettered by Scheduler or the rule; its error text may
+    # quote stored contacts (a pydantic error, a rebuild cursor), so it is logged by its kind only.
+    job = event.get("job")
+    with redacted_failures(
+        "housekeeping run failed",
+        event_id=event.get("id"),  # an EventBridge event's id; a schedule's input has none
+        job=job if job in _JOBS else None,
+    ):
+        return _run(event, context)
+
+
+def _run(event: dict, context: LambdaContext) -> dict:
     if "detail-type" in event:
         request = _rebuild_request(event)
         result = segments.rebuild(

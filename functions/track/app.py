@@ -8,7 +8,9 @@ from leadflow.api.resolver import build_resolver
 from leadflow.api.routes import preferences, tracking
 from leadflow.observability import logger, metrics, tracer
 
-app = build_resolver(tracking.router, preferences.router)
+# No validation layer: the routes parse their own bodies and take only a string path parameter,
+# so the OpenAPI machinery would only add to the cold start (the document is built by admin).
+app = build_resolver(tracking.router, preferences.router, validation=False)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -38,6 +38,13 @@ from leadflow_local.template import RouteSpec
 log = logging.getLogger("leadflow_local.http")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API's payload limit
+#: The methods an HTTP API route can name (``ANY`` stands for all of them).
+ROUTED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def gateway_not_found() -> HttpResponse:
+    """API Gateway's own answer to a request that no route takes, before any function runs."""
+    return HttpResponse(404, [("Content-Type", "application/json")], b'{"message":"Not Found"}')
 
 
 class Front:
@@ -68,6 +75,8 @@ class Front:
 
     def dispatch_noted(self, request: HttpRequest) -> tuple[HttpResponse, str]:
         """The reply, and a note for the console line (the function that answered)."""
+        if request.method not in ROUTED_METHODS:
+            return gateway_not_found(), "no such method"
         if self._local is not None and self._local.handles(request):
             return self._local.handle(request, self.dispatch), "local"
         match = self._routes.match(request.method, request.raw_path)
@@ -230,7 +239,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and response.body:
             self.wfile.write(response.body)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+    def __getattr__(self, name: str) -> Any:
+        """Every method reaches ``_serve`` (TRACE, PROPFIND, ... included), so the front answers
+        it as API Gateway would, in JSON, rather than the standard library's 501 page."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
 
 class HttpFront:

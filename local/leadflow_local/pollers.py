@@ -1,9 +1,11 @@
 """Lambda's SQS poller: batches, partial batch failures, visibility timeouts and redrive.
 
-Lambda receives up to ``BatchSize`` messages (waiting up to the batching window to fill a
-batch), invokes the function once, and deletes what succeeded. A failed message is not
-touched: it reappears after the queue's visibility timeout, and SQS (moto) moves it to the
-dead-letter queue once it was received ``maxReceiveCount`` times.
+Lambda long-polls the queue, so a message is received as soon as it is sent. With a batching
+window of 0 it invokes the function with what that one poll returned (at most ten messages);
+with a window it keeps receiving until ``BatchSize`` messages are in hand or the window has
+passed since the first. It deletes what succeeded. A failed message is not touched: it
+reappears after the queue's visibility timeout, and SQS (moto) moves it to the dead-letter
+queue once it was received ``maxReceiveCount`` times.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import logging
 import threading
 import time
+import traceback
 from typing import Any
 
 from leadflow_local.activity import ActivityTracker
@@ -22,7 +25,8 @@ from leadflow_local.template import SqsTriggerSpec
 
 log = logging.getLogger("leadflow_local")
 
-_IDLE_WAIT = 0.2  # seconds a background poller sleeps on an empty queue unless a send wakes it
+_IDLE_WAIT = 0.2  # seconds a background poller waits on an empty queue unless a send wakes it (long poll)
+_SPIN_GUARD = 0.01  # pause when a wait returned at once yet nothing was received (e.g. a drain took it)
 
 
 class QueuePoller:
@@ -113,8 +117,10 @@ class QueuePoller:
                 self._stopping.wait(1)
                 continue
             if not handled:
+                waited = time.monotonic()
                 self._timers.wait_for_messages(self.queue_name, _IDLE_WAIT)
-                self._stopping.wait(0.01)
+                if time.monotonic() - waited < _SPIN_GUARD:
+                    self._stopping.wait(_SPIN_GUARD)
 
     # ------------------------------------------------------------- receive
     def _receive(self, flush: bool) -> list[dict[str, Any]]:
@@ -129,6 +135,8 @@ class QueuePoller:
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
             batch.extend(received)
+            if received and self._window_seconds <= 0:
+                break  # no window: Lambda invokes with what one poll returned
             if received:
                 continue
             remaining = deadline - time.monotonic()
@@ -216,8 +224,15 @@ class SqsEventSourcePoller(QueuePoller):
         all_ids = {record["messageId"] for record in records}
         try:
             result = self.function.invoke({"Records": records})
-        except Exception:
-            log.exception("%s: the handler raised; the whole batch returns to the queue", self._label)
+        except Exception as error:
+            # By type, ids and frames: an exception's text can quote a body, which holds personal data.
+            log.error(
+                "%s: the handler raised %s; the whole batch (%s) returns to the queue\n%s",
+                self._label,
+                type(error).__name__,
+                ", ".join(sorted(all_ids)),
+                "".join(traceback.format_list(traceback.extract_tb(error.__traceback__))).rstrip(),
+            )
             return all_ids
         if not self.trigger.report_failures or not isinstance(result, dict):
             return set()

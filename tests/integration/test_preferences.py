@@ -187,7 +187,15 @@ def forged(valid: str) -> str:
 
 @pytest.mark.parametrize(
     "bad",
-    ["nonsense", "a.b.c", "x" * 5000, "eyJ9.AAAA", "\u00e9t\u00e9.x", "<img src=x onerror=alert(1)>"],
+    [
+        "nonsense",
+        "a.b.c",
+        "x" * 5000,
+        "eyJ9.AAAA",
+        "\u00e9t\u00e9.x",
+        "<img src=x onerror=alert(1)>",
+        "<script>alert(1)</script>",
+    ],
 )
 @pytest.mark.parametrize(
     ("method", "route"),
@@ -199,6 +207,7 @@ def test_bad_tokens_get_a_400_page_and_change_nothing(world, key, method, route,
     assert response["statusCode"] == 400
     assert "This link does not work" in html_of(response)
     assert "<img" not in response["body"]
+    assert "<script>" not in response["body"]
     assert world.profile(contact_id).status == "subscribed"
 
 
@@ -422,3 +431,16 @@ def test_a_queue_outage_still_unsubscribes_and_leaves_the_activity_for_the_sweep
     ]
     # (the form_submit is pending too: nothing processed it in this test)
     assert sorted(activity.type for activity in pending) == ["form_submit", "unsubscribe"]
+
+
+def test_a_client_that_accepts_only_json_gets_errors_in_the_apis_shape(world, key):
+    json_only = {"accept": "application/json"}
+    bad = track("POST", "/v1/unsubscribe/{token}", "nonsense", headers=json_only)
+    assert bad["statusCode"] == 400
+    assert json_body(bad)["error"]["code"] == "validation_failed"
+    gone = track("GET", "/v1/confirm/{token}", token("f", "c_gone", key), headers=json_only)
+    assert gone["statusCode"] == 404
+    assert json_body(gone)["error"]["code"] == "not_found"
+    # a browser (text/html among what it accepts) still gets the page
+    browser = track("GET", "/v1/confirm/{token}", "nonsense", headers={"accept": "text/html,*/*;q=0.8"})
+    assert "This link does not work" in html_of(browser)

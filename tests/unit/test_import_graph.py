@@ -38,20 +38,7 @@ def test_no_module_imports_itself_back(graph: grimp.ImportGraph) -> None:
 LOWER_LAYERS = ["services", "domain", "store", "adapters", "definitions"]
 
 
-@pytest.mark.parametrize(
-    "layer",
-    [
-        pytest.param(
-            "services",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="services/contacts.py builds api views until issue 11's contacts change lands; "
-                "then this passes and the mark must go",
-            ),
-        ),
-        *LOWER_LAYERS[1:],
-    ],
-)
+@pytest.mark.parametrize("layer", LOWER_LAYERS)
 def test_nothing_below_the_api_imports_it(graph: grimp.ImportGraph, layer: str) -> None:
     chain = graph.find_shortest_chain(
         importer=f"{PACKAGE}.{layer}", imported=f"{PACKAGE}.api", as_packages=True

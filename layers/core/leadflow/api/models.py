@@ -1,11 +1,118 @@
-"""Shapes of the admin API's replies, documented field by field for the OpenAPI document."""
+"""Shapes of the API's requests and replies, documented field by field for the OpenAPI document.
+
+Admin replies are built from these models (``leadflow.api.views``); the public routes answer
+from their services' own replies, which these models describe, and parse their own bodies,
+which the request models describe.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+EventType = Literal["page_view", "download", "event_registration", "trial_signup", "custom"]
+_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+
+
+# ------------------------------------------------------------------ errors
+class ErrorDetail(BaseModel):
+    code: Annotated[
+        str,
+        Field(
+            description=(
+                "validation_failed, not_found, unsupported_media_type, payload_too_large, unauthorized, "
+                "forbidden, conflict, temporarily_unavailable or internal"
+            )
+        ),
+    ]
+    message: Annotated[str, Field(description="What went wrong, for a person to read")]
+    fields: Annotated[
+        dict[str, str] | None, Field(description="Per field or bundle path: what is wrong with it")
+    ] = None
+    request_id: Annotated[str | None, Field(description="With internal errors: quote it when reporting")] = (
+        None
+    )
+
+
+class ErrorReply(BaseModel):
+    """The one shape of every error the API's functions send."""
+
+    error: ErrorDetail
+
+
+class GatewayMessage(BaseModel):
+    """What API Gateway itself answers when it refuses a request before any function runs
+    (an unsigned or wrongly signed admin request in AWS)."""
+
+    message: str
+
+
+# --------------------------------------------------------------- requests
+class SubmissionBody(BaseModel):
+    """A form submission sent as JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fields: Annotated[dict[str, Any], Field(description="The form's fields by name")]
+    context: Annotated[
+        dict[str, Any] | None,
+        Field(
+            description="utm_source, utm_medium, utm_campaign, utm_term, utm_content, page_url, referrer, anonymous_id"
+        ),
+    ] = None
+    submission_id: Annotated[
+        str | None, Field(description="Makes a replay within 24 h return the first reply")
+    ] = None
+
+
+class TrackedEventBody(BaseModel):
+    """One website event; each is judged on its own, so a bad one is rejected, not the batch."""
+
+    type: EventType
+    anonymous_id: Annotated[str | None, Field(pattern=_ID_PATTERN)] = None
+    email: str | None = None
+    url: Annotated[str | None, Field(max_length=2048)] = None
+    title: Annotated[str | None, Field(max_length=1024)] = None
+    referrer: Annotated[str | None, Field(max_length=2048)] = None
+    occurred_at: Annotated[
+        datetime | None, Field(description="At most 30 days ago and 5 minutes ahead; default now")
+    ] = None
+    properties: Annotated[dict[str, Any] | None, Field(description="Up to 8 KiB of JSON")] = None
+    event_id: Annotated[str | None, Field(pattern=_ID_PATTERN, description="Makes a resend count once")] = (
+        None
+    )
+
+
+class EventBatchBody(BaseModel):
+    """The snippet's batch: one site's write key and up to 100 events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    write_key: Annotated[str, Field(description="The site's public write key (wk_...)")]
+    events: Annotated[list[TrackedEventBody], Field(min_length=1, max_length=100)]
+
+
+# ---------------------------------------------------------- public replies
+class SubmissionAccepted(BaseModel):
+    submission_id: str
+    contact_id: str
+    ma_campaign_id: Annotated[str | None, Field(description="The MA campaign the contact is in")]
+    ignored_fields: Annotated[list[str], Field(description="Fields the form does not have")]
+
+
+class RejectedEvent(BaseModel):
+    index: Annotated[int, Field(description="The event's position in the batch, from 0")]
+    error: str
+
+
+class EventsAccepted(BaseModel):
+    accepted: Annotated[int, Field(description="Events queued for the contact's history")]
+    rejected: list[RejectedEvent]
+
+
+# ----------------------------------------------------------- admin replies
 
 
 class ActivityView(BaseModel):
@@ -104,3 +211,20 @@ class ListMembersView(BaseModel):
     list_id: str
     members: list[ListMemberView]
     cursor: Annotated[str | None, Field(description="Pass as ?cursor= for the next page; null on the last")]
+
+
+#: Models the routes name by reference (``leadflow.api.contract.ref``): the document's
+#: components, added when it is rendered.
+DOCUMENTED: tuple[type[BaseModel], ...] = (
+    ErrorReply,
+    GatewayMessage,
+    SubmissionBody,
+    EventBatchBody,
+    SubmissionAccepted,
+    EventsAccepted,
+    ContactView,
+    DefinitionsApplied,
+    ActiveDefinitionsView,
+    ScoreLedgerView,
+    ListMembersView,
+)

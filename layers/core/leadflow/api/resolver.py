@@ -5,6 +5,7 @@ Every error leaves in the API's shape: ``{"error": {"code", "message", "fields"?
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -50,11 +51,46 @@ def _map_validation_errors(app: APIGatewayHttpResolver) -> None:
         )
 
 
+#: Path parameters that take the rest of the path, slashes included: an email link's token is
+#: opaque, and ``%2F`` in it reaches the function decoded, as ``/``.
+REST_OF_PATH = frozenset({"token"})
+_PARAMETER = re.compile(r"<(\w+)>")
+
+
+def route_pattern(rule: str) -> re.Pattern[str]:
+    """The pattern a route's path must match in full.
+
+    API Gateway picks the route on the encoded path, then hands the function the decoded one,
+    so a parameter may hold any character (quotes, ``#``, ``?``, controls, any script), not only
+    the URI-safe ones Powertools' own pattern allows: a parameter is anything but a slash, and a
+    trailing parameter named in :data:`REST_OF_PATH` anything at all. Literal parts match
+    literally (``leadflow.js``'s dot included).
+    """
+    parts: list[str] = []
+    last = 0
+    for match in _PARAMETER.finditer(rule):
+        name = match.group(1)
+        anything = name in REST_OF_PATH and match.end() == len(rule)
+        parts += [re.escape(rule[last : match.start()]), f"(?P<{name}>{'.+' if anything else '[^/]+'})"]
+        last = match.end()
+    parts.append(re.escape(rule[last:]))
+    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+
+
+class LeadflowResolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver, matching paths as API Gateway delivers them (see
+    :func:`route_pattern`)."""
+
+    @staticmethod
+    def _compile_regex(rule: str, base_regex: str = "") -> re.Pattern[str]:
+        return route_pattern(rule)
+
+
 def build_resolver(*routers: Router, validation: bool = True) -> APIGatewayHttpResolver:
     """``validation`` turns on Powertools' pydantic validation of parameters and replies (and
     the OpenAPI machinery it needs). Public routes that parse their own bodies switch it off
     to keep cold starts short; the OpenAPI document is built with it on."""
-    app = APIGatewayHttpResolver(enable_validation=validation)
+    app = LeadflowResolver(enable_validation=validation)
     for router in routers:
         app.include_router(router)
 

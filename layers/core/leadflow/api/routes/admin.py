@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from leadflow.api import bodies
+from leadflow.api import bodies, contract, views
 from leadflow.api.models import (
     ActiveDefinitionsView,
     ContactView,
@@ -18,6 +18,9 @@ from leadflow.errors import UnsupportedMediaType, ValidationFailed
 from leadflow.services import contacts, definitions
 
 router = Router()
+
+#: A bundle's sections, as DEFINITIONS.md describes them; the apply validates it as a whole.
+_BUNDLE = {"type": "object", "description": "campaigns, forms, sites, scoring, lists, flows, ..."}
 
 MAX_DEFINITIONS_BYTES = 1024 * 1024
 _DEFINITION_TYPES = {
@@ -45,7 +48,21 @@ def _caller() -> str | None:
     "A bundle that removes live campaigns, forms, lists, flows or sites is refused (409, with "
     "`removals`) unless `allow_removals=true`.",
     tags=["Definitions"],
-    responses={409: {"description": "Another apply changed the definitions meanwhile"}},
+    security=contract.ADMIN_SECURITY,
+    responses={
+        200: contract.reply(
+            contract.ref("DefinitionsApplied"), "Applied (or, with dry_run, what applying would change)"
+        ),
+        409: contract.error("Another apply changed the definitions meanwhile"),
+        413: contract.error("Bundle over 1 MiB"),
+        415: contract.error("Not YAML or JSON"),
+        422: contract.error("The bundle's problems, each under its path"),
+        **contract.admin_errors(),
+    },
+    openapi_extensions=contract.request_body(
+        "The whole bundle (see DEFINITIONS.md), as YAML or JSON",
+        {"application/yaml": _BUNDLE, "application/json": _BUNDLE},
+    ),
 )
 def apply_definitions(
     dry_run: Annotated[bool, Query(description="Validate and diff without storing")] = False,
@@ -94,7 +111,16 @@ def apply_definitions(
     )
 
 
-@router.get("/v1/admin/definitions", summary="The active definitions bundle", tags=["Definitions"])
+@router.get(
+    "/v1/admin/definitions",
+    summary="The active definitions bundle",
+    tags=["Definitions"],
+    security=contract.ADMIN_SECURITY,
+    responses={
+        200: contract.reply(contract.ref("ActiveDefinitionsView"), "The active bundle"),
+        **contract.admin_errors(),
+    },
+)
 def get_definitions() -> ActiveDefinitionsView:
     active = definitions.active()
     return ActiveDefinitionsView(
@@ -106,43 +132,67 @@ def get_definitions() -> ActiveDefinitionsView:
     "/v1/admin/contacts",
     summary="Find a contact by email",
     tags=["Contacts"],
-    responses={404: {"description": "No contact has that email"}},
+    security=contract.ADMIN_SECURITY,
+    responses={
+        200: contract.reply(contract.ref("ContactView"), "The contact"),
+        404: contract.error("No contact has that email"),
+        422: contract.error("Not an email address"),
+        **contract.admin_errors(),
+    },
 )
 def find_contact(
     email: Annotated[str, Query(description="The contact's email address", max_length=254)],
 ) -> ContactView:
-    return contacts.contact_by_email(email)
+    return views.contact_view(contacts.contact_by_email(email))
 
 
 @router.get(
     "/v1/admin/contacts/<contact_id>",
     summary="A contact with campaigns and recent activities",
     tags=["Contacts"],
-    responses={404: {"description": "No such contact"}},
+    security=contract.ADMIN_SECURITY,
+    responses={
+        200: contract.reply(contract.ref("ContactView"), "The contact"),
+        404: contract.error("No such contact"),
+        422: contract.error("Not a contact id"),
+        **contract.admin_errors(),
+    },
 )
 def get_contact(contact_id: Annotated[str, Path(max_length=64)]) -> ContactView:
-    return contacts.contact_by_id(contact_id)
+    return views.contact_view(contacts.contact_by_id(contact_id))
 
 
 @router.get(
     "/v1/admin/contacts/<contact_id>/score",
     summary="A contact's score ledger: each rule that fired, its points, its activity",
     tags=["Contacts"],
-    responses={404: {"description": "No such contact"}},
+    security=contract.ADMIN_SECURITY,
+    responses={
+        200: contract.reply(contract.ref("ScoreLedgerView"), "The ledger, newest first"),
+        404: contract.error("No such contact"),
+        422: contract.error("Not a contact id"),
+        **contract.admin_errors(),
+    },
 )
 def get_score_ledger(contact_id: Annotated[str, Path(max_length=64)]) -> ScoreLedgerView:
-    return contacts.score_ledger(contact_id)
+    return views.score_ledger_view(contacts.score_ledger(contact_id))
 
 
 @router.get(
     "/v1/admin/segments/<list_id>/members",
     summary="Members of a segment or list, paginated",
     tags=["Lists"],
-    responses={404: {"description": "No such list or segment"}},
+    security=contract.ADMIN_SECURITY,
+    responses={
+        200: contract.reply(contract.ref("ListMembersView"), "One page of members"),
+        404: contract.error("No such list or segment"),
+        422: contract.error("Invalid parameters: a list id, cursor or limit this API cannot use"),
+        **contract.admin_errors(),
+    },
 )
 def get_list_members(
     list_id: Annotated[str, Path(max_length=64)],
     cursor: Annotated[str | None, Query(description="From the previous page", max_length=2048)] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Members per page")] = 100,
 ) -> ListMembersView:
-    return contacts.list_members(list_id, cursor, limit)
+    return views.list_members_view(contacts.list_members(list_id, cursor, limit))

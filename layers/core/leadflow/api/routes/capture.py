@@ -6,7 +6,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from leadflow.api import bodies, cors
+from leadflow.api import bodies, contract, cors
 from leadflow.errors import Forbidden, UnsupportedMediaType, ValidationFailed
 from leadflow.services import capture
 
@@ -17,6 +17,11 @@ router = Router()
 FormId = str
 _ALLOWED_HEADERS = "content-type, idempotency-key"
 _JSON_KEYS = {"fields", "context", "submission_id"}
+#: A native post's fields by name; a name sent twice gives a list.
+_FORM_POST = {
+    "type": "object",
+    "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+}
 
 
 def _parse_request() -> tuple[capture.SubmissionRequest, bool]:
@@ -87,14 +92,36 @@ def _thank_you_page() -> str:
     ),
     tags=["Forms"],
     responses={
-        202: {"description": "Accepted (JSON)"},
-        303: {"description": "Accepted (native post): redirect to the thank-you page"},
-        403: {"description": "The browser's origin is not allowed for this form"},
-        404: {"description": "No such form, or it is disabled"},
-        409: {"description": "The idempotency key was used for a different submission"},
-        413: {"description": "Body over 64 KiB"},
-        415: {"description": "Unsupported content type"},
-        422: {"description": "Invalid fields, with a message per field"},
+        200: contract.media(
+            content_types.TEXT_HTML, "Accepted (native post, no redirect_url): a thank-you page"
+        ),
+        202: contract.reply(contract.ref("SubmissionAccepted"), "Accepted (JSON)"),
+        303: contract.redirect(
+            "Native post: accepted, to the form's redirect_url; or invalid, to its error_url with ?error=..."
+        ),
+        403: contract.error("The browser's origin is not allowed for this form"),
+        404: contract.error("No such form, or it is disabled"),
+        409: contract.error("The idempotency key was used for a different submission"),
+        413: contract.error("Body over 64 KiB"),
+        415: contract.error("Unsupported content type"),
+        422: contract.error("Invalid fields, with a message per field"),
+        503: contract.error("A dependency was busy; send the same submission again"),
+    },
+    openapi_extensions={
+        **contract.request_body(
+            "A native HTML form post, or JSON",
+            {
+                bodies.JSON: contract.ref("SubmissionBody"),
+                bodies.URLENCODED: _FORM_POST,
+                bodies.MULTIPART: _FORM_POST,
+            },
+        ),
+        **contract.request_headers(
+            {
+                "Idempotency-Key": "Makes a replay within 24 h return the first reply",
+                "Origin": "The browser's origin: one the form allows, or none",
+            }
+        ),
     },
 )
 def submit(form_id: FormId) -> Response[Any]:
@@ -127,7 +154,12 @@ def submit(form_id: FormId) -> Response[Any]:
     method="OPTIONS",
     summary="CORS preflight for a form",
     tags=["Forms"],
-    responses={204: {"description": "The origin may post"}, 403: {"description": "The origin may not post"}},
+    responses={
+        204: contract.preflight("The origin may post"),
+        403: contract.error("The origin may not post"),
+        404: contract.error("No such form, or it is disabled"),
+    },
+    openapi_extensions=contract.request_headers({"Origin": "The origin that would post"}),
 )
 def preflight(form_id: FormId) -> Response[Any]:
     origin = router.current_event.headers.get("origin")

@@ -1,5 +1,6 @@
 """Preference routes: unsubscribe (a page with one button, and RFC 8058 one-click) and double
-opt-in confirmation. Public, opened from emails, so every reply is a small HTML page, errors too.
+opt-in confirmation. Public, opened from emails, so every reply is a small HTML page, errors too;
+a client that asks for JSON only (``Accept: application/json``) gets errors in the API's JSON shape.
 
 ``GET /v1/unsubscribe/{token}`` never changes anything: mail scanners and link previews fetch
 GETs. The page's button posts the same body a mail client's one-click does.
@@ -15,7 +16,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from leadflow.api import bodies
+from leadflow.api import bodies, contract
+from leadflow.api.resolver import error_response
 from leadflow.domain.preferences import Outcome
 from leadflow.domain.tokens import Kind
 from leadflow.errors import LeadflowError
@@ -43,9 +45,19 @@ _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}"
     "button{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}"
 )
+_PAGE = "text/html"
+
+
+def _error(description: str) -> OpenAPIResponse:
+    """A page for browsers, the ErrorReply for a client that accepts only JSON."""
+    documented = contract.error(description)
+    documented["content"] = {_PAGE: {"schema": {"type": "string"}}, **documented.get("content", {})}
+    return documented
+
+
 _PAGE_ERRORS: dict[int, OpenAPIResponse] = {
-    400: {"description": "The link is invalid or was altered: an HTML page; nothing changed"},
-    503: {"description": "The link cannot be checked right now (an HTML page): try again shortly"},
+    400: _error("The link is invalid or was altered; nothing changed"),
+    503: _error("The link cannot be checked right now; try again shortly"),
 }
 
 
@@ -60,7 +72,14 @@ def page(status: int, title: str, *paragraphs: str, form: str = "") -> Response[
     return Response(status_code=status, content_type=_HTML, body=document, headers=dict(_HEADERS))
 
 
+def _wants_json() -> bool:
+    accept = router.current_event.headers.get("accept") or ""
+    return "application/json" in accept and "text/html" not in accept
+
+
 def error_page(error: LeadflowError) -> Response[Any]:
+    if _wants_json():
+        return error_response(error.status, error.code, error.message, error.fields or None, **error.details)
     if error.status == 400:
         return page(400, "This link does not work", "It is incomplete or was altered. Nothing was changed.")
     return page(
@@ -80,7 +99,7 @@ _BUTTON = (
     summary="Unsubscribe page",
     description="An HTML page with one button that posts back; opening the page changes nothing.",
     tags=["Email preferences"],
-    responses={200: {"description": "The page with the Unsubscribe button (text/html)"}, **_PAGE_ERRORS},
+    responses={200: contract.media(_PAGE, "The page with the Unsubscribe button"), **_PAGE_ERRORS},
 )
 def unsubscribe_page(token: Token) -> Response[Any]:
     try:
@@ -88,6 +107,23 @@ def unsubscribe_page(token: Token) -> Response[Any]:
     except LeadflowError as error:
         return error_page(error)
     return page(200, "Unsubscribe", "Stop receiving our marketing emails at this address?", form=_BUTTON)
+
+
+_ONE_CLICK_BODY = contract.request_body(
+    "RFC 8058's one-click body; the page's button adds `from=page`. Any other body, or none, also "
+    "unsubscribes: the signed token is the proof",
+    {
+        "application/x-www-form-urlencoded": {
+            "type": "object",
+            "properties": {
+                "List-Unsubscribe": {"type": "string", "enum": ["One-Click"]},
+                "from": {"type": "string", "enum": ["page"]},
+            },
+        }
+    },
+)
+#: Documented as optional: a POST without a body unsubscribes too.
+_ONE_CLICK_BODY["requestBody"]["required"] = False
 
 
 @router.post(
@@ -99,7 +135,8 @@ def unsubscribe_page(token: Token) -> Response[Any]:
         "changes nothing and answers the same."
     ),
     tags=["Email preferences"],
-    responses={200: {"description": "Unsubscribed (an HTML page)"}, **_PAGE_ERRORS},
+    responses={200: contract.media(_PAGE, "Unsubscribed: a page saying so"), **_PAGE_ERRORS},
+    openapi_extensions=_ONE_CLICK_BODY,
 )
 def unsubscribe(token: Token) -> Response[Any]:
     method: preferences.Method = "page" if _posted_from_page() else "one_click"
@@ -146,9 +183,9 @@ _CONFIRM_PAGES: dict[Outcome, tuple[int, str, str]] = {
     ),
     tags=["Email preferences"],
     responses={
-        200: {"description": "Subscribed (an HTML page)"},
-        404: {"description": "No contact for this link (erased): an HTML page"},
-        409: {"description": "The contact unsubscribed, bounced or complained since: an HTML page"},
+        200: contract.media(_PAGE, "Subscribed (now, or before): a page saying so"),
+        404: _error("No contact for this link (erased)"),
+        409: _error("The contact unsubscribed, bounced or complained since"),
         **_PAGE_ERRORS,
     },
 )
@@ -158,4 +195,6 @@ def confirm(token: Token) -> Response[Any]:
     except LeadflowError as error:
         return error_page(error)
     status, title, text = _CONFIRM_PAGES[result.outcome]
+    if status >= 400 and _wants_json():
+        return error_response(status, "not_found" if status == 404 else "conflict", text)
     return page(status, title, text)

@@ -13,13 +13,14 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from leadflow.api import bodies, cors
+from leadflow.api import bodies, contract, cors
 from leadflow.errors import Forbidden, UnsupportedMediaType
 from leadflow.services import tracking
 
 router = Router()
 
-#: Path parameters are not length-checked here: a bad pixel token must still get its GIF.
+#: Path parameters are not length-checked here: a bad pixel token must still get its GIF. Any
+#: text reaches the handler, slashes included (``leadflow.api.resolver.REST_OF_PATH``).
 Token = Annotated[str, Path(description="a signed token from a link in an email")]
 
 #: A 1x1 transparent GIF (42 bytes).
@@ -49,13 +50,22 @@ def _batch_document() -> dict[str, Any]:
     ),
     tags=["Tracking"],
     responses={
-        202: {"description": 'Accepted: `{"accepted": N, "rejected": [{"index": i, "error": "..."}]}`'},
-        401: {"description": "The write key is missing or belongs to no site"},
-        403: {"description": "The browser's origin is not allowed for this site"},
-        413: {"description": "Body over 64 KiB"},
-        415: {"description": "Unsupported content type"},
-        422: {"description": "Not a batch: malformed JSON, no events list, or more than 100 events"},
-        503: {"description": "The events could not be queued; send the same batch again"},
+        202: contract.reply(
+            contract.ref("EventsAccepted"), "Accepted: the good events, and why the others not"
+        ),
+        401: contract.error("The write key is missing or belongs to no site"),
+        403: contract.error("The browser's origin is not allowed for this site"),
+        413: contract.error("Body over 64 KiB"),
+        415: contract.error("Unsupported content type"),
+        422: contract.error("Not a batch: malformed JSON, no events list, or more than 100 events"),
+        503: contract.error("The events could not be queued; send the same batch again"),
+    },
+    openapi_extensions={
+        **contract.request_body(
+            "The batch, as JSON; or the same JSON as text/plain (sendBeacon)",
+            {bodies.JSON: contract.ref("EventBatchBody"), bodies.TEXT: {"type": "string"}},
+        ),
+        **contract.request_headers({"Origin": "The browser's origin: one the site allows, or none"}),
     },
 )
 def send_events() -> Response[Any]:
@@ -75,7 +85,11 @@ def send_events() -> Response[Any]:
     method="OPTIONS",
     summary="CORS preflight for tracking events",
     tags=["Tracking"],
-    responses={204: {"description": "The origin may send events"}, 403: {"description": "It may not"}},
+    responses={
+        204: contract.preflight("The origin may send events"),
+        403: contract.error("It may not"),
+    },
+    openapi_extensions=contract.request_headers({"Origin": "The origin that would send events"}),
 )
 def events_preflight() -> Response[Any]:
     origin = router.current_event.headers.get("origin")
@@ -100,9 +114,10 @@ def snippet() -> tuple[str, str]:
     description='Embed as `<script src="https://<api>/v1/leadflow.js" data-write-key="..." defer></script>`.',
     tags=["Tracking"],
     responses={
-        200: {"description": "JavaScript, cacheable for five minutes"},
-        304: {"description": "Unchanged"},
+        200: contract.media("application/javascript", "JavaScript, cacheable for five minutes"),
+        304: contract.empty("Unchanged since the ETag in If-None-Match", {"ETag": "The snippet's version"}),
     },
+    openapi_extensions=contract.request_headers({"If-None-Match": "The ETag of a copy the browser has"}),
 )
 def leadflow_js() -> Response[Any]:
     source, etag = snippet()
@@ -117,7 +132,9 @@ def leadflow_js() -> Response[Any]:
     summary="Email open pixel",
     description="Always a 1x1 transparent GIF; a genuine token records `email_open`, a bad one nothing.",
     tags=["Email tracking"],
-    responses={200: {"description": "image/gif, never cached"}},
+    responses={
+        200: contract.media("image/gif", "A 1x1 GIF, never cached", {"type": "string", "format": "binary"})
+    },
 )
 def open_pixel(token: Token):  # unannotated: response validation would serialise the GIF bytes as text
     tracking.record_open(token)
@@ -130,8 +147,9 @@ def open_pixel(token: Token):  # unannotated: response validation would serialis
     description="Records `email_click` and redirects to the signed URL; a bad token gets 400, no redirect.",
     tags=["Email tracking"],
     responses={
-        302: {"description": "To the link's target URL"},
-        400: {"description": "The token is invalid or was altered (no redirect)"},
+        302: contract.redirect("To the link's target URL"),
+        400: contract.error("The token is invalid or was altered (no redirect)"),
+        503: contract.error("The signing key could not be read; follow the link again"),
     },
 )
 def click(token: Token) -> Response[Any]:
