@@ -89,3 +89,10 @@ def test_an_erased_contact_gets_nothing_and_only_pending_ones_get_the_confirmati
     assert confirmation_refusal(None) == "the contact was erased"
     assert confirmation_refusal(contact("pending", None)) is None
     assert confirmation_refusal(contact("subscribed")) == "the contact is subscribed, not pending"
+
+
+def test_the_confirm_pages_cover_every_outcome_of_a_confirmation():
+    from leadflow.api.routes.preferences import _CONFIRM_PAGES
+
+    confirmable = {confirm_outcome(status) for status in SubscriptionStatus} | {Outcome.UNKNOWN_CONTACT}
+    assert set(_CONFIRM_PAGES) == {str(outcome) for outcome in confirmable}

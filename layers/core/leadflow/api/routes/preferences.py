@@ -4,6 +4,9 @@ a client that asks for JSON only (``Accept: application/json``) gets errors in t
 
 ``GET /v1/unsubscribe/{token}`` never changes anything: mail scanners and link previews fetch
 GETs. The page's button posts the same body a mail client's one-click does.
+
+The service is imported by the route that needs it: the track function's cold start serves
+pixels and clicks, which never load the contact store.
 """
 
 from __future__ import annotations
@@ -18,10 +21,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from leadflow.api import bodies, contract
 from leadflow.api.resolver import error_response
-from leadflow.domain.preferences import Outcome
 from leadflow.domain.tokens import Kind
 from leadflow.errors import LeadflowError
-from leadflow.services import preferences
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -102,6 +103,8 @@ _BUTTON = (
     responses={200: contract.media(_PAGE, "The page with the Unsubscribe button"), **_PAGE_ERRORS},
 )
 def unsubscribe_page(token: Token) -> Response[Any]:
+    from leadflow.services import preferences
+
     try:
         preferences.check_link(token, Kind.UNSUBSCRIBE)
     except LeadflowError as error:
@@ -139,6 +142,8 @@ _ONE_CLICK_BODY["requestBody"]["required"] = False
     openapi_extensions=_ONE_CLICK_BODY,
 )
 def unsubscribe(token: Token) -> Response[Any]:
+    from leadflow.services import preferences
+
     method: preferences.Method = "page" if _posted_from_page() else "one_click"
     try:
         preferences.unsubscribe(token, method=method)
@@ -161,15 +166,16 @@ def _posted_from_page() -> bool:
 
 
 _CONFIRMED = ("You are subscribed", "Thank you for confirming. Our emails will reach you from now on.")
-_CONFIRM_PAGES: dict[Outcome, tuple[int, str, str]] = {
-    Outcome.CONFIRMED: (200, *_CONFIRMED),
-    Outcome.ALREADY_CONFIRMED: (200, *_CONFIRMED),
-    Outcome.NOT_PENDING: (
+#: By ``leadflow.domain.preferences.Outcome`` (a StrEnum: its values are these keys).
+_CONFIRM_PAGES: dict[str, tuple[int, str, str]] = {
+    "confirmed": (200, *_CONFIRMED),
+    "already_confirmed": (200, *_CONFIRMED),
+    "not_pending": (
         409,
         "This link can no longer be used",
         "This address was unsubscribed after the link was sent. To subscribe again, fill in the form again.",
     ),
-    Outcome.UNKNOWN_CONTACT: (404, "Nothing to confirm", "We keep no subscription for this link."),
+    "unknown_contact": (404, "Nothing to confirm", "We keep no subscription for this link."),
 }
 
 
@@ -190,6 +196,8 @@ _CONFIRM_PAGES: dict[Outcome, tuple[int, str, str]] = {
     },
 )
 def confirm(token: Token) -> Response[Any]:
+    from leadflow.services import preferences
+
     try:
         result = preferences.confirm(token)
     except LeadflowError as error:
