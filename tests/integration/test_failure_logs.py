@@ -146,3 +146,32 @@ def test_a_failed_housekeeping_run_is_logged_without_its_input(aws, printed, cap
     _assert_private_data_absent(output + str(raised.value))
     assert raised.value.facts["event_id"] == event["id"]
     assert "0f3e3c4e-9a8b-4c1d-8e2f-000000000001" in output
+
+
+def test_an_unexpected_api_fault_answers_internal_and_logs_no_request_text(
+    aws, bundle_applied, capture, printed, caplog, monkeypatch
+):
+    from leadflow.services import capture as capture_service
+
+    def quoting(form_id: str, request: Any) -> Any:
+        raise RuntimeError(f"cannot store {request.fields}")  # a careless message quoting the input
+
+    monkeypatch.setattr(capture_service, "submit", quoting)
+    _listen(caplog)
+    response = capture(
+        "POST",
+        "/v1/forms/webinar-signup/submissions",
+        body=json.dumps({"fields": {"email": EMAIL, "first_name": NAME, "consent": True}}),
+        headers={"content-type": "application/json"},
+        path_parameters={"form_id": "webinar-signup"},
+    )
+
+    assert response["statusCode"] == 500
+    error = json.loads(response["body"])["error"]
+    assert error["code"] == "internal"
+    assert error["request_id"]
+    output = printed()
+    _assert_private_data_absent(output + response["body"])
+    logged = next(json.loads(line) for line in output.splitlines() if '"unexpected error"' in line)
+    assert logged["request_id"] == error["request_id"]
+    assert logged["error_type"] == "RuntimeError"

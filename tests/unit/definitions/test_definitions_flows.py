@@ -11,18 +11,24 @@ import pytest
 from leadflow.definitions import (
     END,
     ActivityTrigger,
+    AddToCrmCampaignStep,
     BranchStep,
+    Bundle,
     CrmMemberStatusTrigger,
     DateFieldTrigger,
+    EndStep,
     FormSubmittedTrigger,
     ListJoinedTrigger,
+    OnChange,
     ReentryAfter,
     ReentryMode,
     SalesTaskStep,
     ScoreReachedTrigger,
     SendEmailStep,
+    StepKind,
     TagAddedTrigger,
     TriggerKind,
+    WaitBestTime,
     WaitForStep,
     WaitStep,
     WaitUntil,
@@ -170,13 +176,16 @@ def test_step_shape_errors(doc: dict[str, Any], problems: Callable[..., list[str
         {"id": "g", "sales_task": {"channel": "fax"}, "then": "a"},
     )
     assert problems(doc) == [
-        "flows[0].steps[0]: a step needs exactly one of: send_email, wait, wait_for, branch, sales_task",
-        "flows[0].steps[1]: a step needs exactly one of: send_email, wait, wait_for, branch, sales_task",
+        "flows[0].steps[0]: a step needs exactly one of: send_email, wait, wait_for, branch, update, "
+        "add_to_list, add_to_crm_campaign, sales_task, goto, end",
+        "flows[0].steps[1]: a step needs exactly one of: send_email, wait, wait_for, branch, update, "
+        "add_to_list, add_to_crm_campaign, sales_task, goto, end",
         'flows[0].steps[2].id: "end" is reserved: it is how a step finishes the flow',
         'flows[0].steps[3].wait: "tomorrow" is not a duration: write a number and a unit, such as 30s, '
         "30m, 1h, "
         "2d, 2w",
-        'flows[0].steps[4].wait: wait takes a duration such as 2d, or {until: {weekday: thu, time: "22:00"}}',
+        'flows[0].steps[4].wait: wait takes a duration such as 2d, {until: {weekday: thu, time: "22:00"}}, '
+        "or {send_time: best}",
         "flows[0].steps[5].wait.until.weekday: should be 'mon', 'tue', 'wed', 'thu', 'fri', 'sat' or 'sun' "
         '(got "someday")',
         "flows[0].steps[5].wait.until.time: '25:00' is not a time of day: write 24-hour \"HH:MM\" in quotes, "
@@ -334,3 +343,210 @@ def test_trigger_shape_errors(doc: dict[str, Any], problems: Callable[..., list[
         "flows[0].trigger.activity: an activity trigger needs activity (such as custom): triggers are "
         "indexed by it"
     ]
+
+
+# ---- the steps, waits and policies the engine added
+
+
+def test_new_step_kinds_parse(doc: dict[str, Any]) -> None:
+    _steps(
+        doc,
+        {
+            "id": "up",
+            "update": {"score": -5, "add_tags": ["a"], "remove_tags": ["b"], "fields": {"plan": "pro"}},
+        },
+        {"id": "stage", "update": {"stage": "mql"}},
+        {"id": "list", "add_to_list": "registrants"},
+        {"id": "crm", "add_to_crm_campaign": {"campaign": "crm-webinar", "status": "Attended"}},
+        {"id": "crm2", "add_to_crm_campaign": "crm-events"},
+        {"id": "best", "wait": {"send_time": "best"}},
+        {"id": "again", "branch": {"if": {"recommended_channel": "phone"}, "then": "done", "else": "loop"}},
+        {"id": "loop", "goto": "up"},
+        {"id": "done", "end": "converted"},
+    )
+    flow = parse_bundle(doc).flows[0]
+    assert [step.kind for step in flow.steps] == [
+        StepKind.UPDATE,
+        StepKind.UPDATE,
+        StepKind.ADD_TO_LIST,
+        StepKind.ADD_TO_CRM_CAMPAIGN,
+        StepKind.ADD_TO_CRM_CAMPAIGN,
+        StepKind.WAIT,
+        StepKind.BRANCH,
+        StepKind.GOTO,
+        StepKind.END,
+    ]
+    crm2 = flow.steps[4]
+    assert isinstance(crm2, AddToCrmCampaignStep)
+    assert (crm2.add_to_crm_campaign.campaign, crm2.add_to_crm_campaign.status) == ("crm-events", None)
+    assert isinstance(flow.steps[5], WaitStep)
+    assert isinstance(flow.steps[5].wait, WaitBestTime)
+    assert flow.successors(flow.steps[7]) == ["up"]
+    assert flow.successors(flow.steps[8]) == []
+    end = flow.steps[8]
+    assert isinstance(end, EndStep)
+    assert end.reason == "converted"
+    assert EndStep.model_validate({"id": "x", "end": True}).reason == "end_step"
+    assert flow.on_change is OnChange.MOVE_IF_STEP_EXISTS
+    assert parse_bundle(doc).to_json_dict()["flows"][0]["steps"][5] == {
+        "id": "best",
+        "wait": {"send_time": "best"},
+    }
+
+
+def test_new_step_shapes_are_checked(doc: dict[str, Any], problems: Callable[..., list[str]]) -> None:
+    _steps(
+        doc,
+        {"id": "a", "update": {}},
+        {"id": "b", "update": {"score": 0}},
+        {"id": "c", "update": {"add_tags": ["x"], "remove_tags": ["x"]}},
+        {"id": "d", "update": {"stage": "king"}},
+        {"id": "e", "end": False},
+        {"id": "f", "wait": {"send_time": "soon"}},
+        {"id": "g", "wait_for": {"activity": "email_open", "name": "x", "within": "1d"}},
+        {"id": "h", "wait_for": {"activity": "custom", "same": ["cart_id", "cart_id"], "within": "1d"}},
+    )
+    found = problems(doc)
+    assert found[:4] == [
+        "flows[0].steps[0].update: update needs at least one of score (not 0), add_tags, remove_tags, fields, stage",
+        "flows[0].steps[1].update: update needs at least one of score (not 0), add_tags, remove_tags, fields, stage",
+        "flows[0].steps[2].update: x: added and removed in the same update",
+        "flows[0].steps[3].update.stage: should be 'subscriber', 'lead', 'mql', 'sql', 'opportunity' or "
+        "'customer' (got \"king\")",
+    ]
+    assert any(line.startswith("flows[0].steps[4].end") for line in found)
+    assert "flows[0].steps[5].wait.send_time: should be 'best' (got \"soon\")" in found
+    assert "flows[0].steps[6].wait_for: name only applies to activity custom, not email_open" in found
+    assert "flows[0].steps[7].wait_for: same lists a property twice" in found
+
+
+def test_step_references_of_the_new_kinds(doc: dict[str, Any], problems: Callable[..., list[str]]) -> None:
+    _steps(
+        doc,
+        {"id": "a", "add_to_list": "hot"},
+        {"id": "b", "add_to_list": "nope"},
+        {"id": "c", "add_to_crm_campaign": {"campaign": "webinar"}},
+        {"id": "d", "add_to_crm_campaign": {"campaign": "crm-webinar", "status": "Lost"}},
+        {"id": "e", "goto": "nowhere"},
+    )
+    assert problems(doc) == [
+        'flows[0].steps[4].goto: unknown step "nowhere"',
+        'flows[0].steps[0].add_to_list: "hot" is a segment; contacts can only be added to a static list',
+        'flows[0].steps[1].add_to_list: unknown list "nope"',
+        'flows[0].steps[2].add_to_crm_campaign.campaign: "webinar" is an MA campaign; this needs a CRM campaign',
+        'flows[0].steps[3].add_to_crm_campaign.status: unknown member status "Lost" of campaign "crm-webinar" '
+        "(it has: Sent, Registered, Attended)",
+    ]
+
+
+def test_a_goto_loop_without_a_wait_is_refused_and_one_through_a_wait_is_fine(
+    doc: dict[str, Any], problems: Callable[..., list[str]]
+) -> None:
+    _steps(
+        doc,
+        {"id": "a", "send_email": {"template": "invite"}},
+        {"id": "b", "update": {"score": 1}},
+        {"id": "c", "goto": "a"},
+    )
+    assert problems(doc) == ["flows[0].steps[2].goto: endless loop without a wait: a -> b -> c -> a"]
+    _steps(
+        doc,
+        {"id": "a", "send_email": {"template": "invite"}},
+        {"id": "b", "wait_for": {"activity": "email_open", "of_step": "a", "within": "1d"}, "else": "c"},
+        {"id": "c", "goto": "a"},
+    )
+    assert [step.id for step in parse_bundle(doc).flows[0].steps] == ["a", "b", "c"]
+
+
+def test_of_step_must_come_before_the_wait(doc: dict[str, Any], problems: Callable[..., list[str]]) -> None:
+    _steps(
+        doc,
+        {"id": "opened", "wait_for": {"activity": "email_open", "of_step": "later", "within": "1d"}},
+        {"id": "later", "send_email": {"template": "invite"}},
+    )
+    assert problems(doc) == [
+        'flows[0].steps[0].wait_for.of_step: "later" does not come before this step: no path leads from it to '
+        '"opened"'
+    ]
+
+
+def test_a_keyed_wait_needs_an_activity_trigger(
+    doc: dict[str, Any], problems: Callable[..., list[str]]
+) -> None:
+    keyed = {
+        "id": "bought",
+        "wait_for": {"activity": "custom", "name": "purchase", "same": ["cart_id"], "within": "1d"},
+    }
+    _steps(doc, keyed)
+    assert problems(doc) == [
+        "flows[0].steps[0].wait_for.same: a keyed wait compares with the activity that enrolled the contact; "
+        "this flow's trigger is form_submitted, which has none: use an activity trigger"
+    ]
+    _flow(doc, trigger={"activity": {"activity": "custom", "name": "cart_abandoned"}})
+    step = parse_bundle(doc).flows[0].steps[0]
+    assert isinstance(step, WaitForStep)
+    assert step.wait_for.same == ["cart_id"]
+
+
+def test_on_change_and_default_time_zone(doc: dict[str, Any], problems: Callable[..., list[str]]) -> None:
+    _flow(doc, on_change="keep_version")
+    doc["default_time_zone"] = "Europe/Berlin"
+    bundle = parse_bundle(doc)
+    assert bundle.flows[0].on_change is OnChange.KEEP_VERSION
+    assert bundle.default_time_zone == "Europe/Berlin"
+    assert parse_bundle(bundle.to_json_dict()) == bundle
+    assert (
+        parse_bundle(_flow(doc, on_change="move_if_step_exists")).flows[0].on_change
+        is OnChange.MOVE_IF_STEP_EXISTS
+    )
+    _flow(doc, on_change="whenever")
+    doc["default_time_zone"] = "Mars/Olympus"
+    assert problems(doc) == [
+        'default_time_zone: unknown time zone "Mars/Olympus": write an IANA name such as "Europe/Berlin"',
+        "flows[0].on_change: should be 'move_if_step_exists' or 'keep_version' (got \"whenever\")",
+    ]
+    doc["default_time_zone"] = "../etc/passwd"
+    _flow(doc, on_change="keep_version")
+    assert problems(doc) == [
+        'default_time_zone: "../etc/passwd" is not a time zone: write an IANA name such as "Europe/Berlin"'
+    ]
+    assert Bundle.model_validate({}).default_time_zone == "UTC"
+
+
+def test_a_branch_on_an_activity_is_refused(doc: dict[str, Any], problems: Callable[..., list[str]]) -> None:
+    _steps(
+        doc,
+        {"id": "a", "send_email": {"template": "invite"}},
+        {"id": "b", "branch": {"if": {"activity": "email_open"}, "then": "end"}},
+    )
+    assert problems(doc) == [
+        "flows[0].steps[1].branch.if: a branch tests the contact as it is now, not an activity (activity): "
+        "wait for it with wait_for"
+    ]
+
+
+def test_channel_keys_only_in_flow_branches_and_goals(
+    doc: dict[str, Any], problems: Callable[..., list[str]]
+) -> None:
+    _flow(doc, exit_when={"recommended_channel": "phone"})
+    doc["flows"][0]["steps"][2]["branch"]["if"] = {"channel_engagement": {"email": {"below": 0.05}}}
+    assert parse_bundle(doc).flows[0].exit_when is not None
+    doc["scoring"]["rules"][0]["when"]["recommended_channel"] = "email"
+    doc["lists"][1]["where"]["channel_engagement"] = {"phone": {"at_least": 0.5}}
+    doc["sync_rules"][0]["when"]["recommended_channel"] = "phone"
+    assert problems(doc) == [
+        "scoring.rules[0].when.recommended_channel: recommended_channel is only known in a flow's branch or "
+        "exit_when, not in a scoring rule",
+        "lists[1].where.channel_engagement: channel_engagement is only known in a flow's branch or exit_when, "
+        "not in a segment",
+        "sync_rules[0].when.recommended_channel: recommended_channel is only known in a flow's branch or "
+        "exit_when, not in a sync rule",
+    ]
+
+
+def test_a_stored_bundle_with_a_zone_this_python_lacks_still_loads(doc: dict[str, Any]) -> None:
+    from leadflow.definitions import load_stored
+
+    stored = parse_bundle(doc).to_json_dict()
+    stored["default_time_zone"] = "Atlantis/Capital"
+    assert load_stored(stored).default_time_zone == "Atlantis/Capital"

@@ -112,8 +112,8 @@ def test_unknown_keys_suggest_the_intended_one(
     assert 'lists[0].kindd: unknown key (did you mean "kind"?)' in found
     assert "flows[0].trigger.when: unknown key; allowed here: form_submitted" in found
     assert (
-        "flows[0].steps[0]: a step needs exactly one of: send_email, wait, wait_for, branch, sales_task"
-        in found
+        "flows[0].steps[0]: a step needs exactly one of: send_email, wait, wait_for, branch, update, "
+        "add_to_list, add_to_crm_campaign, sales_task, goto, end" in found
     )
 
 
@@ -161,3 +161,23 @@ def test_a_section_left_empty_in_yaml_is_empty() -> None:
     assert bundle.forms == []
     assert bundle.flows == []
     assert bundle.scoring.rules == []
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_json_nan_and_infinity_are_refused(constant: str, problems: Callable[..., list[str]]) -> None:
+    campaign = '{"id": "c", "kind": "crm", "name": "C", "custom_fields": {"x": ' + constant + "}}"
+    text = '{"campaigns": [' + campaign + "]}"
+    assert problems(text, content_type="application/json") == [
+        f"JSON error: {constant} is not a number a bundle can hold; numbers must be finite"
+    ]
+
+
+def test_yaml_numbers_beyond_a_double_are_refused(problems: Callable[..., list[str]]) -> None:
+    found = problems("campaigns:\n  - {id: c, kind: crm, name: C, custom_fields: {x: 1e999}}\n")
+    assert found == ["campaigns[0].custom_fields.x: numbers must be finite"]
+
+
+def test_yaml_inf_and_nan_are_text_not_numbers() -> None:
+    text = "campaigns:\n  - {id: c, kind: crm, name: C, custom_fields: {a: .inf, b: -.inf, c: .nan}}\n"
+    campaign = parse_bundle(text).campaigns[0]
+    assert campaign.custom_fields == {"a": ".inf", "b": "-.inf", "c": ".nan"}

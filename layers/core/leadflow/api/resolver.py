@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from leadflow.errors import LeadflowError
-from leadflow.observability import logger, metrics
+from leadflow.observability import failure_facts, logger, metrics
 
 
 def error_body(code: str, message: str, fields: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -110,7 +110,8 @@ def build_resolver(*routers: Router, validation: bool = True) -> APIGatewayHttpR
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
         request_id = app.current_event.request_context.request_id
-        logger.exception("unexpected error", extra={"request_id": request_id})
+        # Facts only (type, frames): an exception's text may quote what the client sent.
+        logger.error("unexpected error", extra={"request_id": request_id, **failure_facts(error)})
         metrics.add_metric(name="UnexpectedErrors", unit="Count", value=1)
         return error_response(500, "internal", "an unexpected error occurred", request_id=request_id)
 

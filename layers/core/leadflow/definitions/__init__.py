@@ -18,11 +18,18 @@ from leadflow.definitions.activities import EMAIL_ACTIVITIES, ActivityType
 from leadflow.definitions.base import END
 from leadflow.definitions.bundle import Bundle
 from leadflow.definitions.campaigns import Campaign, CampaignKind, CampaignStatus, MemberStatus
-from leadflow.definitions.conditions import CompareOp, Condition, FieldComparison
+from leadflow.definitions.conditions import Channel, CompareOp, Condition, FieldComparison, RateBound
 from leadflow.definitions.diff import GUARDED_SECTIONS, bundle_diff, removals, segments_to_rebuild
-from leadflow.definitions.durations import ClockTime, Duration, Weekday, format_duration, parse_duration
+from leadflow.definitions.durations import (
+    ClockTime,
+    Duration,
+    TimeZoneName,
+    Weekday,
+    format_duration,
+    parse_duration,
+)
 from leadflow.definitions.errors import DefinitionsError, Problem
-from leadflow.definitions.flows import Flow, QuietHours, ReentryAfter, ReentryMode
+from leadflow.definitions.flows import Flow, OnChange, QuietHours, ReentryAfter, ReentryMode
 from leadflow.definitions.forms import FieldType, Form, FormField
 from leadflow.definitions.lifecycle import Stage, Temperature
 from leadflow.definitions.lists import ContactList, ListKind
@@ -30,11 +37,19 @@ from leadflow.definitions.loader import parse_bundle
 from leadflow.definitions.scoring import Decay, Qualify, Scoring, ScoringRule, TemperatureBands
 from leadflow.definitions.sites import Site
 from leadflow.definitions.steps import (
+    AddToCrmCampaignStep,
+    AddToListStep,
     BranchStep,
+    EndStep,
+    GotoStep,
     SalesTaskStep,
     SendEmailStep,
     Step,
     StepKind,
+    Update,
+    UpdateStep,
+    WaitBestTime,
+    WaitFor,
     WaitForStep,
     WaitStep,
     WaitUntil,
@@ -45,6 +60,7 @@ from leadflow.definitions.templates import EmailTemplate
 from leadflow.definitions.triggers import (
     ActivityTrigger,
     CrmMemberStatusTrigger,
+    DateField,
     DateFieldTrigger,
     FormSubmittedTrigger,
     ListJoinedTrigger,
@@ -63,12 +79,15 @@ __all__ = [
     "ActivityType",
     "AddTagsAction",
     "AddToCrmCampaignAction",
+    "AddToCrmCampaignStep",
     "AddToListAction",
+    "AddToListStep",
     "BranchStep",
     "Bundle",
     "Campaign",
     "CampaignKind",
     "CampaignStatus",
+    "Channel",
     "ClockTime",
     "CompareOp",
     "Condition",
@@ -76,11 +95,13 @@ __all__ = [
     "CrmMemberStatusTrigger",
     "CrmMembership",
     "CrmToMaRule",
+    "DateField",
     "DateFieldTrigger",
     "Decay",
     "DefinitionsError",
     "Duration",
     "EmailTemplate",
+    "EndStep",
     "EnrollAction",
     "FieldComparison",
     "FieldType",
@@ -89,13 +110,16 @@ __all__ = [
     "FormAction",
     "FormField",
     "FormSubmittedTrigger",
+    "GotoStep",
     "ListJoinedTrigger",
     "ListKind",
     "MaToCrmRule",
     "MemberStatus",
+    "OnChange",
     "Problem",
     "Qualify",
     "QuietHours",
+    "RateBound",
     "ReentryAfter",
     "ReentryMode",
     "SalesTaskStep",
@@ -112,8 +136,13 @@ __all__ = [
     "TagAddedTrigger",
     "Temperature",
     "TemperatureBands",
+    "TimeZoneName",
     "Trigger",
     "TriggerKind",
+    "Update",
+    "UpdateStep",
+    "WaitBestTime",
+    "WaitFor",
     "WaitForStep",
     "WaitStep",
     "WaitUntil",

@@ -6,6 +6,7 @@ setting) and is frozen (definitions are read by many requests and must not be ch
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
@@ -155,6 +156,8 @@ WebUrl = Annotated[
 
 
 def _check_scalar(value: Any) -> str | int | float | bool:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("numbers must be finite")
     if isinstance(value, str | int | float | bool):
         return value
     raise ValueError(f"{value!r} is not a plain value: use text, a number, true or false")

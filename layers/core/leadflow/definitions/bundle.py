@@ -11,6 +11,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 from leadflow.definitions.base import DefinitionModel, reading_stored
 from leadflow.definitions.campaigns import Campaign
 from leadflow.definitions.checks import check_bundle
+from leadflow.definitions.durations import TimeZoneName
 from leadflow.definitions.errors import DefinitionsError
 from leadflow.definitions.flows import Flow
 from leadflow.definitions.forms import Form
@@ -32,6 +33,10 @@ class Bundle(DefinitionModel):
     version_note: Annotated[
         str | None, Field(description="what changed in this version, for the history")
     ] = None
+    default_time_zone: Annotated[
+        TimeZoneName,
+        Field(description="the IANA time zone for contacts without one of their own, such as Europe/Berlin"),
+    ] = "UTC"
     campaigns: Annotated[list[Campaign], Field(description="MA and CRM campaigns")] = []
     forms: Annotated[list[Form], Field(description="forms websites post to")] = []
     scoring: Annotated[Scoring, Field(description="the scoring model")] = Scoring()

@@ -58,6 +58,28 @@ class FieldComparison(DefinitionModel):
         return self
 
 
+class Channel(StrEnum):
+    """A channel a contact can be reached on, for channel recommendation."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class RateBound(DefinitionModel):
+    """A test on an engagement rate (0 to 1): ``{below: 0.05}``, ``{at_least: 0.2}`` or both."""
+
+    below: Annotated[float | None, Field(gt=0, le=1, description="the rate is less than this")] = None
+    at_least: Annotated[float | None, Field(ge=0, le=1, description="the rate is this or more")] = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Self:
+        if self.below is None and self.at_least is None:
+            raise ValueError("give below, at_least or both, such as {below: 0.05}")
+        if self.below is not None and self.at_least is not None and self.below <= self.at_least:
+            raise ValueError("below must be greater than at_least, or nothing can match")
+        return self
+
+
 def _one_or_many(value: Any) -> Any:
     """``field: {...}`` and ``field: [{...}, ...]`` both mean a list of comparisons."""
     return [value] if isinstance(value, dict) else value
@@ -115,6 +137,21 @@ class Condition(DefinitionModel):
         list[FieldComparison] | None,
         BeforeValidator(_one_or_many),
         Field(min_length=1, description="contact field comparisons, one or a list; all must hold"),
+    ] = None
+    recommended_channel: Annotated[
+        Channel | None,
+        Field(
+            description="the channel recommended for this contact is this one: their stated preference, "
+            "else the channel they engage with most (engagement / messages over 6 months)"
+        ),
+    ] = None
+    channel_engagement: Annotated[
+        dict[Channel, RateBound] | None,
+        Field(
+            min_length=1,
+            description="engagement / messages received over 6 months, per channel: "
+            "{email: {below: 0.05}}; a channel with no messages matches neither bound",
+        ),
     ] = None
 
     @model_validator(mode="after")

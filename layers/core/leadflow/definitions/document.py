@@ -19,8 +19,10 @@ _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
 _FLOAT = re.compile(
     r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    r")$"
 )
+#: ``.inf`` and ``.nan`` stay text (so a number field refuses them by name): no store or report can
+#: use a number that is not finite, the same rule as JSON's ``NaN`` and ``Infinity`` below.
 
 _TOO_DEEP = "the document is nested too deeply to read"
 
@@ -84,9 +86,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _not_finite(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a bundle can hold; numbers must be finite")
+
+
 def _json(text: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_not_finite)
     except json.JSONDecodeError as error:
         raise DefinitionsError(
             [Problem("", f"JSON syntax error at line {error.lineno}, column {error.colno}: {error.msg}")]

@@ -10,8 +10,11 @@ import re
 from datetime import time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, ValidationInfo, WithJsonSchema
+
+from leadflow.definitions.base import applying
 
 _UNITS: dict[str, timedelta] = {
     "w": timedelta(weeks=1),
@@ -134,3 +137,26 @@ class Weekday(StrEnum):
             if short == value.strip().lower():
                 return next((day for day in cls if day.value == short), None)
         return None
+
+
+def check_time_zone(value: str, info: ValidationInfo) -> str:
+    """An IANA time zone name that this Python knows, such as ``Europe/Berlin`` or ``UTC``.
+
+    Whether the zone is known is checked when applying only: a stored bundle must keep loading
+    even if a later tz database dropped a name (the engine then falls back to UTC)."""
+    if not re.match(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$", value):
+        raise ValueError(f'"{value}" is not a time zone: write an IANA name such as "Europe/Berlin"')
+    if not applying(info):
+        return value
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f'unknown time zone "{value}": write an IANA name such as "Europe/Berlin"') from None
+    return value
+
+
+TimeZoneName = Annotated[
+    str,
+    AfterValidator(check_time_zone),
+    Field(max_length=64, description='an IANA time zone such as "Europe/Berlin" or "UTC"'),
+]

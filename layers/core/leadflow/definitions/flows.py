@@ -55,6 +55,16 @@ Reentry = Annotated[
 ]
 
 
+class OnChange(StrEnum):
+    """What a new version of a flow does to enrollments already in it."""
+
+    MOVE_IF_STEP_EXISTS = "move_if_step_exists"
+    """Move to the new version when the current step still exists there with the same kind; else
+    finish on the version it started on."""
+    KEEP_VERSION = "keep_version"
+    """Finish on the version it started on; only new enrollments get the new version."""
+
+
 class QuietHours(DefinitionModel):
     """No email between ``start`` and ``end`` in the contact's time zone (may wrap midnight)."""
 
@@ -89,6 +99,13 @@ class Flow(DefinitionModel):
         QuietHours | None,
         Field(description='{start: "20:00", end: "08:00"}: hold email in that window'),
     ] = None
+    on_change: Annotated[
+        OnChange,
+        Field(
+            description="when a new version is applied: move_if_step_exists (default) moves running "
+            "enrollments whose current step still exists; keep_version lets them finish on their version"
+        ),
+    ] = OnChange.MOVE_IF_STEP_EXISTS
     steps: Annotated[list[Step], Field(min_length=1, description="run in order unless a step names another")]
 
     _by_id: dict[str, Step] = PrivateAttr(default_factory=dict)

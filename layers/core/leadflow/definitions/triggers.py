@@ -80,9 +80,24 @@ class DateField(DefinitionModel):
         dt.time(9, 0)
     )
 
+    def start_day(self, value: dt.date, year: int) -> dt.date:
+        """The day this date's enrollment starts in ``year`` (yearly): the anniversary less
+        ``days_before``. A 29 February date comes round on 28 February in other years."""
+        try:
+            anniversary = value.replace(year=year)
+        except ValueError:
+            anniversary = dt.date(year, 2, 28)
+        return anniversary - dt.timedelta(days=self.days_before)
+
+    def index_key(self, value: dt.date) -> str:
+        """``"MM-DD"`` of the start day: the key of the month-day index the runner queries daily
+        (never a scan). One-off (``yearly: false``) dates are indexed the same way; the runner
+        compares the year as well. A 29 February date is indexed under its non-leap start day."""
+        return self.start_day(value, 2025).strftime("%m-%d")  # 2025: a common year
+
 
 class DateFieldTrigger(DefinitionModel):
-    """A date in a contact field comes round (checked daily)."""
+    """A date in a contact field comes round (found daily through a month-day index)."""
 
     kind: ClassVar[TriggerKind] = TriggerKind.DATE_FIELD
     date_field: Annotated[DateField, Field(description="{field, yearly, days_before, time}")]

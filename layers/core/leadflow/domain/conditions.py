@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from leadflow.domain.state import ContactState
 from leadflow.domain.temperature import temperature_for
@@ -12,6 +12,34 @@ if TYPE_CHECKING:
     from leadflow.definitions.conditions import Condition, FieldComparison
     from leadflow.definitions.scoring import Scoring
     from leadflow.domain.activities import Activity
+
+
+class ChannelFacts(Protocol):
+    """What a channel condition reads (``nurture.channels.ChannelView`` is one)."""
+
+    @property
+    def recommended(self) -> str: ...
+
+    def rate(self, channel: str) -> float | None: ...
+
+
+def _channels_hold(condition: Condition, channels: ChannelFacts | None) -> bool:
+    """Channel keys hold only when the caller knows the contact's channels (a flow's branch does)."""
+    if condition.recommended_channel is None and not condition.channel_engagement:
+        return True
+    if channels is None:
+        return False
+    if condition.recommended_channel is not None and channels.recommended != condition.recommended_channel:
+        return False
+    for channel, bound in (condition.channel_engagement or {}).items():
+        rate = channels.rate(channel)
+        if rate is None:
+            return False
+        if bound.below is not None and rate >= bound.below:
+            return False
+        if bound.at_least is not None and rate < bound.at_least:
+            return False
+    return True
 
 
 def _activity_holds(condition: Condition, activity: Activity | None, *, url_checked: bool = False) -> bool:
@@ -96,10 +124,14 @@ def holds(
     activity: Activity | None = None,
     scoring: Scoring | None = None,
     url_checked: bool = False,
+    channels: ChannelFacts | None = None,
 ) -> bool:
     """Whether every key the condition sets holds for this activity (if any) and contact.
 
-    ``url_checked`` says the caller already matched the URL glob with a compiled pattern."""
-    return _activity_holds(condition, activity, url_checked=url_checked) and _contact_holds(
-        condition, state, scoring
+    ``url_checked`` says the caller already matched the URL glob with a compiled pattern;
+    ``channels`` gives the contact's channel engagement (without it, channel keys never hold)."""
+    return (
+        _activity_holds(condition, activity, url_checked=url_checked)
+        and _contact_holds(condition, state, scoring)
+        and _channels_hold(condition, channels)
     )

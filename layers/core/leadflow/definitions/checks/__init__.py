@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from leadflow.definitions.checks.campaigns import check_campaigns
+from leadflow.definitions.checks.channels import check_channel_keys
 from leadflow.definitions.checks.context import Checker, Definitions
 from leadflow.definitions.checks.flows import check_flows
 from leadflow.definitions.checks.forms import check_forms
@@ -35,4 +36,5 @@ def check_bundle(
     check_lists(checker)
     check_flows(checker)
     check_sync_rules(checker)
+    check_channel_keys(checker)
     return checker.problems

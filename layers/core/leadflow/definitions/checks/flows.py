@@ -2,7 +2,9 @@
 
 The graph rules: every successor names a step of the same flow or ``end``; every step can be
 reached from the first (an unreachable step is an error: it is dead text that looks alive);
-and no cycle runs without a ``wait`` or ``wait_for`` in it (it would spin forever).
+no cycle runs without a ``wait`` or ``wait_for`` in it (it would spin forever, ``goto`` included);
+a ``wait_for.of_step`` names a ``send_email`` step that comes before it; and a keyed wait
+(``wait_for.same``) needs an activity trigger, whose activity holds the key values.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from leadflow.definitions.campaigns import CampaignKind
 from leadflow.definitions.checks.context import Checker
 from leadflow.definitions.checks.references import check_condition
 from leadflow.definitions.flows import Flow
-from leadflow.definitions.steps import BranchStep, SendEmailStep, WaitForStep
+from leadflow.definitions.steps import (
+    AddToCrmCampaignStep,
+    AddToListStep,
+    BranchStep,
+    SendEmailStep,
+    WaitForStep,
+)
 from leadflow.definitions.triggers import (
     ActivityTrigger,
     CrmMemberStatusTrigger,
@@ -64,21 +72,45 @@ def _check_steps(checker: Checker, at: str, flow: Flow) -> None:
             if target is not None and target != END and target not in first_index:
                 checker.add(f"{path}.{exit_path}", f'unknown step "{target}"')
                 graph_ok = False
+    graph_ok = graph_ok and len(first_index) == len(flow.steps)
+    for index, step in enumerate(flow.steps):
+        path = f"{at}.steps[{index}]"
         match step:
             case SendEmailStep(send_email=send):
                 checker.template(f"{path}.send_email.template", send.template)
-            case WaitForStep(wait_for=wait_for) if wait_for.of_step is not None:
-                _check_of_step(checker, f"{path}.wait_for", flow, wait_for.activity, wait_for.of_step)
+            case WaitForStep(wait_for=wait_for):
+                if wait_for.of_step is not None:
+                    _check_of_step(checker, f"{path}.wait_for", flow, step, graph_ok=graph_ok)
+                if wait_for.same is not None and not isinstance(flow.trigger, ActivityTrigger):
+                    checker.add(
+                        f"{path}.wait_for.same",
+                        f"a keyed wait compares with the activity that enrolled the contact; this flow's "
+                        f"trigger is {flow.trigger.kind}, which has none: use an activity trigger",
+                    )
             case BranchStep(branch=branch):
                 check_condition(checker, f"{path}.branch.if", branch.if_)
+                if branch.if_.tests_activity:
+                    checker.add(
+                        f"{path}.branch.if",
+                        f"a branch tests the contact as it is now, not an activity "
+                        f"({', '.join(branch.if_.activity_keys_set)}): wait for it with wait_for",
+                    )
+            case AddToListStep(add_to_list=list_id):
+                checker.contact_list(f"{path}.add_to_list", list_id, static=True)
+            case AddToCrmCampaignStep(add_to_crm_campaign=membership):
+                where = f"{path}.add_to_crm_campaign"
+                campaign = checker.campaign(f"{where}.campaign", membership.campaign, CampaignKind.CRM)
+                checker.member_status(f"{where}.status", campaign, membership.status)
             case _:
                 pass
-    if graph_ok and len(first_index) == len(flow.steps):
+    if graph_ok:
         _check_reachable(checker, at, flow)
         _check_loops(checker, at, flow)
 
 
-def _check_of_step(checker: Checker, at: str, flow: Flow, activity: str, of_step: str) -> None:
+def _check_of_step(checker: Checker, at: str, flow: Flow, step: WaitForStep, *, graph_ok: bool) -> None:
+    activity, of_step = step.wait_for.activity, step.wait_for.of_step
+    assert of_step is not None
     if activity not in EMAIL_ACTIVITIES:
         checker.add(f"{at}.of_step", f"of_step only applies to email activities, not {activity}")
         return
@@ -87,6 +119,25 @@ def _check_of_step(checker: Checker, at: str, flow: Flow, activity: str, of_step
         checker.add(f"{at}.of_step", f'unknown step "{of_step}"')
     elif not isinstance(target, SendEmailStep):
         checker.add(f"{at}.of_step", f'"{of_step}" is a {target.kind} step; of_step names a send_email step')
+    elif graph_ok and step.id not in _reached_from(flow, of_step):
+        checker.add(
+            f"{at}.of_step",
+            f'"{of_step}" does not come before this step: no path leads from it to "{step.id}"',
+        )
+
+
+def _reached_from(flow: Flow, start: str) -> set[str]:
+    """Every step id reachable in one or more moves from ``start``."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        step = flow.step(todo.pop())
+        assert step is not None
+        for successor in flow.successors(step):
+            if successor != END and successor not in seen:
+                seen.add(successor)
+                todo.append(successor)
+    return seen
 
 
 def _check_reachable(checker: Checker, at: str, flow: Flow) -> None:
