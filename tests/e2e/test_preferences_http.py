@@ -16,12 +16,17 @@ EMAIL = "opt.in@example.com"
 
 
 def _token(kind: str, contact_id: str, **ids: str) -> str:
-    # The stack runs in this process with its environment installed: the same signing key
-    from leadflow.adapters import secrets
-    from leadflow.domain.tokens import Kind, TokenPayload, sign
+    # The stack runs in this process with its environment installed (its moto endpoint, the
+    # secret's ARN): read the signing key from there with a fresh client, as a function would
+    import os
 
+    import boto3
+
+    from leadflow.domain.tokens import Kind, TokenPayload, keys_from_secret, sign
+
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["TRACKING_SECRET_ARN"])
     payload = TokenPayload(kind=Kind(kind), contact_id=contact_id, message_id="msg_e2e", issued_at=1, **ids)
-    return sign(payload, secrets.signing_key())
+    return sign(payload, keys_from_secret(secret["SecretString"])[0])
 
 
 def _contact(stack: DevStack, http: requests.Session) -> dict[str, Any]:

@@ -444,3 +444,18 @@ def test_a_client_that_accepts_only_json_gets_errors_in_the_apis_shape(world, ke
     # a browser (text/html among what it accepts) still gets the page
     browser = track("GET", "/v1/confirm/{token}", "nonsense", headers={"accept": "text/html,*/*;q=0.8"})
     assert "This link does not work" in html_of(browser)
+
+
+def test_the_signing_key_is_read_through_the_current_client_after_a_reset(aws, key):
+    # Powertools' default provider keeps the first client it made; a stack or a test that resets
+    # the clients (a new endpoint) must not keep verifying through the old one
+    from leadflow import aws as clients
+    from leadflow.adapters import secrets
+
+    assert secrets.signing_key() == key.encode()
+    before = secrets._provider()
+    clients.reset_clients()
+    after = secrets._provider()
+    assert after is not before
+    assert after.client is clients.client("secretsmanager")
+    assert secrets.signing_key() == key.encode()
