@@ -14,11 +14,13 @@ os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
 # Powertools warns, once per invocation that records no metric, on stderr between the tables.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-from bench import batching, capture, cold_start, processing  # noqa: E402  (after the environment)
+from bench import batching, capture, cold_start, compose, processing  # noqa: E402  (after the environment)
 
 capture.main()
 print()
 processing.main()
+print()
+compose.main()
 print()
 batching.main([])
 print()

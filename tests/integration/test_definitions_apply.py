@@ -237,3 +237,17 @@ def test_a_cache_refresh_runs_no_check_and_compiles_no_template(aws, apply_bundl
     refreshed = definitions.active()
     assert refreshed.version == 1
     assert refreshed.bundle.template("hi") is not None
+
+
+def test_a_template_with_an_unknown_filter_in_a_branch_is_refused_with_its_path(aws, admin):
+    # Jinja2 itself would compile it and fail only when a VIP contact is mailed
+    bundle = capture_bundle()
+    bundle["email_templates"] = [
+        {"id": "ok", "subject": "Hi", "html": "<p>Hi</p>"},
+        {"id": "vip", "subject": "Hi", "html": "{% if vip %}{{ first_name | shout }}{% endif %}"},
+    ]
+    response = put(admin, bundle)
+    assert response["statusCode"] == 422, response["body"]
+    assert json_body(response)["error"]["fields"] == {
+        "email_templates[1].html": "template error on line 1: No filter named 'shout'."
+    }

@@ -33,6 +33,21 @@ class Settings(BaseModel):
     public_base_url: str = Field(
         default="", alias="PUBLIC_BASE_URL", description="the API's public URL, for links in emails"
     )
+    email_sender: str = Field(
+        default="",
+        alias="EMAIL_SENDER",
+        description='the default From of emails ("address" or "Name <address>"), a verified SES identity',
+    )
+    ses_configuration_set: str = Field(
+        default="",
+        alias="SES_CONFIGURATION_SET",
+        description="the SES configuration set every send names, whose events feed bounces and complaints",
+    )
+    unsubscribe_mailto: str = Field(
+        default="",
+        alias="UNSUBSCRIBE_MAILTO",
+        description="an address for mailto: in List-Unsubscribe (optional; the HTTPS one-click URL is always there)",
+    )
 
 
 class SettingsError(RuntimeError):

@@ -70,3 +70,40 @@ def test_subject_is_one_line(doc: dict[str, Any], problems: Callable[..., list[s
         "email_templates[0].subject: the subject must be one line",
         'email_templates[0].reply_to: "nope" is not a sender: write an address, or "Name <address>"',
     ]
+
+
+def test_unknown_filters_and_tests_are_refused_even_in_branches_a_contact_may_never_take(
+    doc: dict[str, Any], problems: Callable[..., list[str]]
+) -> None:
+    # Jinja2's compiler alone lets both through: they would fail at send time, for some contacts only
+    doc["email_templates"][0].update(
+        subject="{% if vip %}{{ name | shout }}{% endif %}",
+        html="<p>\n{% if plan is premium %}Hi{% endif %}</p>",
+        text="{% filter nope %}x{% endfilter %}",
+    )
+    assert problems(doc) == [
+        "email_templates[0].subject: template error on line 1: No filter named 'shout'.",
+        "email_templates[0].html: template error on line 2: No test named 'premium'.",
+        "email_templates[0].text: template error on line 1: No filter named 'nope'.",
+    ]
+
+
+def test_missing_variables_print_nothing_or_their_default_and_never_none() -> None:
+    template = jinja_environment().from_string(
+        "[{{ first_name }}|{{ company.name.first }}|{{ city | default('there') }}|{{ empty }}]"
+    )
+    assert template.render(empty=None) == "[||there|]"
+
+
+def test_the_html_environment_escapes_and_the_text_one_does_not() -> None:
+    source = "{{ name }}"
+    assert jinja_environment(html=True).from_string(source).render(name="<b>") == "&lt;b&gt;"
+    assert jinja_environment().from_string(source).render(name="<b>") == "<b>"
+
+
+@pytest.mark.parametrize("source", ["{{ 'x' * 10**7 }}", "{{ [1] * 200000 }}", "{{ 2 ** 100000 }}"])
+def test_templates_cannot_build_huge_values(source: str) -> None:
+    from jinja2.exceptions import SecurityError
+
+    with pytest.raises(SecurityError):
+        jinja_environment().from_string(source).render()

@@ -40,11 +40,13 @@ class Attribution(BaseModel):
 
 
 class Consent(BaseModel):
-    """Proof of marketing consent: which form, which wording, when."""
+    """Proof of marketing consent: which form, which wording, when; and for double opt-in, when
+    the person confirmed by the emailed link."""
 
     given_at: datetime
     form_id: str
     text: str | None = None
+    confirmed_at: datetime | None = None
 
 
 class Contact(BaseModel):
@@ -69,6 +71,7 @@ class Contact(BaseModel):
     rule_days: dict[str, str] = Field(default_factory=dict, description="rule id -> 'YYYY-MM-DD:count'")
     qualified_at: datetime | None = None
     last_activity_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     version: int = 1

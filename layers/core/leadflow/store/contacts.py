@@ -328,6 +328,21 @@ def profile_update(
     }
 
 
+def change_subscription(
+    contact: Contact, changes: dict[str, Any], now: datetime, *, with_items: list[TransactItem]
+) -> bool:
+    """Writes a subscription change (status, consent, ...) with ``with_items`` in one transaction,
+    on condition that the profile is still the version read. False when it changed meanwhile
+    (the caller reads again and decides again)."""
+    try:
+        dynamo.transact_write([profile_update(contact, changes, now), *with_items])
+    except dynamo.TransactionCancelled as cancelled:
+        if cancelled.failed_at(0) or cancelled.conflicted:
+            return False
+        raise
+    return True
+
+
 def applied_events(contact_id: str, activity: Activity) -> list[dict[str, Any]] | None:
     """The events an already-applied activity announced (to announce again after a failure).
 
