@@ -12,7 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow.adapters.step_queue import StepMessage
 from leadflow.observability import logger, metrics, redacted_failures, tracer
-from leadflow.services.nurture import schedule, worker
+from leadflow.services.nurture import mailer, schedule, sending, worker
+
+mailer.install(sending.send_step_email)
 
 batch = BatchProcessor(event_type=EventType.SQS)
 

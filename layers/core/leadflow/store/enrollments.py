@@ -41,6 +41,8 @@ CLAIM_TTL = timedelta(days=400)
 FLOW_PREFIX = "FLOW#"
 EFFECT_PREFIX = "EFFECT#"
 CLAIMED = "claimed"
+SENDING = "sending"
+"""An email claim just before its SES call: a claim found ``sending`` may have been sent already."""
 DONE = "done"
 _INDEXED = {EnrollmentState.ACTIVE, EnrollmentState.WAITING, EnrollmentState.PAUSED}
 _effects = TypeAdapter(list[Effect])
@@ -275,6 +277,44 @@ def mark_done_item(contact_id: str, effect_id: str, now: datetime) -> TransactIt
             "ExpressionAttributeValues": dynamo.serialize_values({":done": DONE, ":now": clock.iso(now)}),
         }
     }
+
+
+def begin_sending(contact_id: str, effect_id: str, now: datetime) -> bool:
+    """Turns an email's claim from ``claimed`` to ``sending`` right before the SES call; False when
+    it is not ``claimed`` (a redelivery after a crash mid-send: the outcome is unknown)."""
+    try:
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": effect_sk(effect_id)}),
+            UpdateExpression="SET #status = :sending, sending_at = :now",
+            ConditionExpression="#status = :claimed",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=dynamo.serialize_values(
+                {":sending": SENDING, ":claimed": CLAIMED, ":now": clock.iso(now)}
+            ),
+        )
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def release_sending(contact_id: str, effect_id: str) -> None:
+    """Back from ``sending`` to ``claimed`` when SES surely did not take the message (throttled,
+    unreachable before the request left): the retry may send it."""
+    try:
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": effect_sk(effect_id)}),
+            UpdateExpression="SET #status = :claimed REMOVE sending_at",
+            ConditionExpression="#status = :sending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=dynamo.serialize_values({":sending": SENDING, ":claimed": CLAIMED}),
+        )
+    except ClientError as error:
+        if not dynamo.is_condition_failure(error):
+            raise
 
 
 def mark_done(contact_id: str, effect_id: str, now: datetime, **facts: Any) -> bool:
