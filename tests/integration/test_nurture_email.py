@@ -16,7 +16,6 @@ from tests.integration.test_nurture_runner import (
     _bundle,
     claims,
     enrollment,
-    frozen_clock,  # noqa: F401  (a fixture)
     nurture,
     process_all,
 )
@@ -37,6 +36,16 @@ FLOW = {
 @pytest.fixture
 def mail(aws, monkeypatch) -> None:
     ready_to_send(monkeypatch)
+
+
+@pytest.fixture
+def frozen_clock():
+    from leadflow import clock
+
+    adjustable = clock.AdjustableClock(speed=1e-9)
+    previous = clock.install(adjustable)
+    yield adjustable
+    clock.install(previous)
 
 
 def _enrolled(capture, aws, address: str, **fields: Any) -> str:
@@ -142,7 +151,6 @@ def test_an_unsubscribed_contact_gets_nothing(aws, apply_bundle, capture, mail, 
 def test_a_contact_unsubscribed_between_the_advance_and_the_send_is_suppressed(
     aws, apply_bundle, capture, mail, frozen_clock, monkeypatch
 ) -> None:
-    from leadflow import clock
     from leadflow.services.nurture import effects
     from leadflow.store import contacts as contacts_store
 
@@ -168,7 +176,9 @@ def test_an_unverified_sender_fails_the_step_with_the_reason(
     aws, apply_bundle, capture, mail, frozen_clock
 ) -> None:
     bundle = _bundle(FLOW)
-    bundle["email_templates"] = [{"id": "t1", "subject": "Hi", "html": "<p>x</p>", "from": "a@unverified.test"}]
+    bundle["email_templates"] = [
+        {"id": "t1", "subject": "Hi", "html": "<p>x</p>", "from": "a@unverified.test"}
+    ]
     apply_bundle(bundle)
     contact_id = _enrolled(capture, aws, "lead@example.org")
     queues.drain(lambda event, context: nurture(event), aws.queues["StepQueue"])

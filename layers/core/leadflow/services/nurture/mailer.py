@@ -1,7 +1,7 @@
 """The narrow seam between the step worker and email: ``send_step_email``.
 
-The composer and the SES adapter (domain/email/, adapters/ses.py) plug in here with
-:func:`install`; until then the default records the email as ``pending_send`` on its effect claim
+The nurture function installs the real sender (services/nurture/sending.py: domain/mail/ and
+adapters/ses.py) with :func:`install` at import; without one the default records the email as ``pending_send`` on its effect claim
 (``CONTACT#<id>`` / ``EFFECT#<effect id>``), so nothing is lost and nothing is sent twice: the
 worker calls this at most once per claimed ``SendEmail`` that is not yet done.
 """
@@ -17,7 +17,8 @@ from leadflow.domain.nurture.effects import SendEmail
 
 @dataclass(frozen=True, slots=True)
 class MailResult:
-    """``status`` goes on the effect claim: ``sent``, ``pending_send`` or ``suppressed``.
+    """``status`` goes on the effect claim: ``sent``, ``suppressed``, ``unknown`` (found mid-send
+    after a crash: not sent again), ``rejected`` or (no sender installed) ``pending_send``.
     ``rejected`` is set when SES refused the address for good: the enrollment fails with it."""
 
     status: str
