@@ -29,7 +29,7 @@ scoring:
   rules:
     - {id: form, when: {activity: form_submit}, points: 5}
 email_templates:
-  - {id: hello, subject: Hello, html: "<p>Hello</p>"}
+  - {id: hello, subject: Hello, html: "<p>Hello</p>", from: "News <news@nurture-e2e.example.com>"}
 flows:
   - id: welcome
     trigger: {form_submitted: nurture-signup}
@@ -45,6 +45,8 @@ def nurture_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack
     path: Path = tmp_path_factory.mktemp("nurture") / "bundle.yaml"
     path.write_text(BUNDLE)
     with DevStack(port=0, definitions=path, admin_token=TOKEN) as stack:
+        # the step's email really goes out through the stack's SES: its sender must be verified
+        stack.client("sesv2").create_email_identity(EmailIdentity="nurture-e2e.example.com")
         yield stack
 
 
@@ -77,6 +79,14 @@ def test_a_form_post_enrolls_and_the_minute_run_on_the_stack_clock_moves_the_flo
     contact_id = response.json()["contact_id"]
     nurture_stack.drain()
     assert enrollment(nurture_stack, contact_id)["state"] == "waiting"
+    # the first step's email went out once through the stack's SES, with the flow's ids
+    outbox = requests.get(f"{nurture_stack.url}/_local/outbox", params={"format": "json"}, timeout=10)
+    assert outbox.status_code == 200, outbox.text
+    sent = [message for message in outbox.json() if message["to"] == ["flow@example.com"]]
+    assert [(message["flow_id"], message["step_id"], message["contact_id"]) for message in sent] == [
+        ("welcome", "hello", contact_id)
+    ]
+    assert sent[0]["one_click_unsubscribe"] is True
     assert "nurtured" not in contact(nurture_stack, "flow@example.com")["tags"]
     nurture_stack.advance("3d")
     nurture_stack.drain()
