@@ -15,6 +15,7 @@ from leadflow import clock
 from leadflow.adapters import activity_queue
 from leadflow.domain.activities import Activity
 from leadflow.domain.nurture.enrollment import EnrollmentState, effect_id
+from leadflow.settings import get_settings
 from leadflow.store import enrollments as enrollments_store
 from tests.support import functions, queues
 from tests.support.bundles import scoring_bundle
@@ -99,7 +100,7 @@ def claims(contact_id: str) -> list[dict[str, Any]]:
     from leadflow.store import dynamo
 
     rows = boto3.client("dynamodb").query(
-        TableName=enrollments_store.get_settings().contacts_table,
+        TableName=get_settings().contacts_table,
         KeyConditionExpression="pk = :pk AND begins_with(sk, :e)",
         ExpressionAttributeValues={":pk": {"S": f"CONTACT#{contact_id}"}, ":e": {"S": "EFFECT#"}},
         ConsistentRead=True,

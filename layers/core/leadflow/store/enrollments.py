@@ -28,8 +28,8 @@ from leadflow import clock
 from leadflow.domain.nurture.effects import Effect
 from leadflow.domain.nurture.enrollment import Enrollment, EnrollmentState
 from leadflow.ids import shard_of
-from leadflow.settings import get_settings
 from leadflow.store import dynamo
+from leadflow.store.contacts import _table, contact_pk
 from leadflow.store.dynamo import TransactItem
 
 DUE_SHARDS = 16
@@ -46,14 +46,6 @@ SENDING = "sending"
 DONE = "done"
 _INDEXED = {EnrollmentState.ACTIVE, EnrollmentState.WAITING, EnrollmentState.PAUSED}
 _effects = TypeAdapter(list[Effect])
-
-
-def _table() -> str:
-    return get_settings().contacts_table
-
-
-def contact_pk(contact_id: str) -> str:
-    return f"CONTACT#{contact_id}"
 
 
 def flow_sk(flow_id: str) -> str:
@@ -279,20 +271,10 @@ def mark_done_item(contact_id: str, effect_id: str, now: datetime) -> TransactIt
     }
 
 
-def begin_sending(contact_id: str, effect_id: str, now: datetime) -> bool:
-    """Turns an email's claim from ``claimed`` to ``sending`` right before the SES call; False when
-    it is not ``claimed`` (a redelivery after a crash mid-send: the outcome is unknown)."""
+def _update_if(**request: Any) -> bool:
+    """One conditional UpdateItem; False when its condition did not hold (someone moved on)."""
     try:
-        dynamo.client().update_item(
-            TableName=_table(),
-            Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": effect_sk(effect_id)}),
-            UpdateExpression="SET #status = :sending, sending_at = :now",
-            ConditionExpression="#status = :claimed",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=dynamo.serialize_values(
-                {":sending": SENDING, ":claimed": CLAIMED, ":now": clock.iso(now)}
-            ),
-        )
+        dynamo.client().update_item(TableName=_table(), **request)
     except ClientError as error:
         if dynamo.is_condition_failure(error):
             return False
@@ -300,21 +282,34 @@ def begin_sending(contact_id: str, effect_id: str, now: datetime) -> bool:
     return True
 
 
+def _enrollment_key(enrollment: Enrollment) -> dict[str, Any]:
+    return dynamo.serialize({"pk": contact_pk(enrollment.contact_id), "sk": flow_sk(enrollment.flow_id)})
+
+
+def begin_sending(contact_id: str, effect_id: str, now: datetime) -> bool:
+    """Turns an email's claim from ``claimed`` to ``sending`` right before the SES call; False when
+    it is not ``claimed`` (a redelivery after a crash mid-send: the outcome is unknown)."""
+    return _update_if(
+        Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": effect_sk(effect_id)}),
+        UpdateExpression="SET #status = :sending, sending_at = :now",
+        ConditionExpression="#status = :claimed",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=dynamo.serialize_values(
+            {":sending": SENDING, ":claimed": CLAIMED, ":now": clock.iso(now)}
+        ),
+    )
+
+
 def release_sending(contact_id: str, effect_id: str) -> None:
     """Back from ``sending`` to ``claimed`` when SES surely did not take the message (throttled,
     unreachable before the request left): the retry may send it."""
-    try:
-        dynamo.client().update_item(
-            TableName=_table(),
-            Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": effect_sk(effect_id)}),
-            UpdateExpression="SET #status = :claimed REMOVE sending_at",
-            ConditionExpression="#status = :sending",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=dynamo.serialize_values({":sending": SENDING, ":claimed": CLAIMED}),
-        )
-    except ClientError as error:
-        if not dynamo.is_condition_failure(error):
-            raise
+    _update_if(
+        Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": effect_sk(effect_id)}),
+        UpdateExpression="SET #status = :claimed REMOVE sending_at",
+        ConditionExpression="#status = :sending",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=dynamo.serialize_values({":sending": SENDING, ":claimed": CLAIMED}),
+    )
 
 
 def mark_done(contact_id: str, effect_id: str, now: datetime, **facts: Any) -> bool:
@@ -326,30 +321,18 @@ def mark_done(contact_id: str, effect_id: str, now: datetime, **facts: Any) -> b
         update["UpdateExpression"] += f", #f{index} = :f{index}"
         update["ExpressionAttributeNames"][f"#f{index}"] = name
         update["ExpressionAttributeValues"].update(dynamo.serialize_values({f":f{index}": value}))
-    try:
-        dynamo.client().update_item(**update)
-    except ClientError as error:
-        if dynamo.is_condition_failure(error):
-            return False
-        raise
-    return True
+    del update["TableName"]
+    return _update_if(**update)
 
 
 def clear_pending(enrollment: Enrollment) -> None:
     """All of the last advance's effects are done: forget them (only if nobody moved on since)."""
-    try:
-        dynamo.client().update_item(
-            TableName=_table(),
-            Key=dynamo.serialize(
-                {"pk": contact_pk(enrollment.contact_id), "sk": flow_sk(enrollment.flow_id)}
-            ),
-            UpdateExpression="REMOVE pending",
-            ConditionExpression="revision = :revision",
-            ExpressionAttributeValues=dynamo.serialize_values({":revision": enrollment.revision}),
-        )
-    except ClientError as error:
-        if not dynamo.is_condition_failure(error):
-            raise
+    _update_if(
+        Key=_enrollment_key(enrollment),
+        UpdateExpression="REMOVE pending",
+        ConditionExpression="revision = :revision",
+        ExpressionAttributeValues=dynamo.serialize_values({":revision": enrollment.revision}),
+    )
 
 
 def recheck_later(enrollment: Enrollment, now: datetime) -> None:
@@ -358,18 +341,11 @@ def recheck_later(enrollment: Enrollment, now: datetime) -> None:
     key = due_key(enrollment, now + PAUSED_RECHECK)
     if key is None:
         return
-    try:
-        dynamo.client().update_item(
-            TableName=_table(),
-            Key=dynamo.serialize(
-                {"pk": contact_pk(enrollment.contact_id), "sk": flow_sk(enrollment.flow_id)}
-            ),
-            UpdateExpression="SET gsi1pk = :pk, gsi1sk = :sk",
-            ConditionExpression="revision = :revision",
-            ExpressionAttributeValues=dynamo.serialize_values(
-                {":pk": key["gsi1pk"], ":sk": key["gsi1sk"], ":revision": enrollment.revision}
-            ),
-        )
-    except ClientError as error:
-        if not dynamo.is_condition_failure(error):
-            raise
+    _update_if(
+        Key=_enrollment_key(enrollment),
+        UpdateExpression="SET gsi1pk = :pk, gsi1sk = :sk",
+        ConditionExpression="revision = :revision",
+        ExpressionAttributeValues=dynamo.serialize_values(
+            {":pk": key["gsi1pk"], ":sk": key["gsi1sk"], ":revision": enrollment.revision}
+        ),
+    )
