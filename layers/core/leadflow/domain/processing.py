@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from leadflow import clock
 from leadflow.domain.conditions import holds
-from leadflow.domain.nurture.triggers import Happening, starts
 from leadflow.domain.rule_index import index_for
 from leadflow.domain.state import ContactState
 from leadflow.domain.temperature import temperature_for
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from leadflow.definitions.actions import Action
     from leadflow.definitions.flows import Flow
     from leadflow.domain.activities import Activity
+    from leadflow.domain.nurture.triggers import Happening
 
 STAGES = ("subscriber", "lead", "mql", "sql", "opportunity", "customer")
 #: Activities that show a known person's intent: they make a subscriber a lead.
@@ -321,6 +321,8 @@ _ACTIVITY_TRIGGERS = ("form_submitted", "tag_added", "score_reached", "list_join
 
 def happening_of(outcome: Outcome, activity: Activity) -> Happening:
     """What applying ``activity`` did, as the flow triggers read it."""
+    from leadflow.domain.nurture.triggers import Happening  # the engine loads the flow models
+
     form_id = activity.properties.get("form_id") if activity.type == "form_submit" else None
     return Happening(
         activity=activity,
@@ -335,6 +337,8 @@ def happening_of(outcome: Outcome, activity: Activity) -> Happening:
 def flows_to_start(bundle: Bundle, outcome: Outcome, activity: Activity) -> list[Flow]:
     """The flows this activity enrolls the contact in: the ``enroll`` actions it ran, then every
     flow whose trigger it fired, each once, in bundle order (the re-entry policy decides after)."""
+    from leadflow.domain.nurture.triggers import starts
+
     chosen: dict[str, Flow] = {}
     for flow_id in outcome.flows_to_enroll:
         flow = bundle.flow(flow_id)

@@ -14,10 +14,7 @@ from typing import TYPE_CHECKING
 
 from leadflow.adapters import step_queue
 from leadflow.adapters.step_queue import StepMessage
-from leadflow.definitions.steps import WaitForStep
-from leadflow.domain.nurture.engine import Refusal, enroll
 from leadflow.domain.nurture.enrollment import Enrollment
-from leadflow.domain.nurture.wakes import interesting_types
 from leadflow.observability import logger, metrics
 from leadflow.store import enrollments as enrollments_store
 from leadflow.store.dynamo import TransactItem
@@ -32,6 +29,8 @@ def enrollment_items(
     flows: Sequence[Flow], version: int, contact_id: str, activity: Activity, now: datetime
 ) -> tuple[list[TransactItem], list[Enrollment]]:
     """The conditional writes of the enrollments ``activity`` starts, and those enrollments."""
+    from leadflow.domain.nurture.engine import Refusal, enroll  # the engine loads the flow models
+
     items: list[TransactItem] = []
     started: list[Enrollment] = []
     for flow in flows:
@@ -78,6 +77,8 @@ def announce_enrolled(started: Sequence[Enrollment]) -> None:
 def awaited_types(bundle: Bundle) -> set[str]:
     """Activity types some flow of the bundle waits for or has as its goal: any other activity
     cannot wake an enrollment, so it costs no look-up."""
+    from leadflow.definitions.steps import WaitForStep  # loaded with the bundle by then
+
     types: set[str] = set()
     for flow in bundle.flows:
         for step in flow.steps:
@@ -94,6 +95,8 @@ def wake(bundle: Bundle, contact_id: str, activity: Activity) -> int:
     tried again (a lost wake would let a ``wait_for`` time out wrongly)."""
     if activity.type not in awaited_types(bundle):
         return 0
+    from leadflow.domain.nurture.wakes import interesting_types  # the engine loads the flow models
+
     messages: list[StepMessage] = []
     for stored in enrollments_store.of_contact(contact_id):
         enrollment = stored.enrollment
