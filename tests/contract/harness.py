@@ -10,7 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from leadflow.adapters.crm.base import Connector, ConnectorConfig, ContactRecord, Credentials, MemberSync, TokenCache
+from leadflow.adapters.crm.base import (
+    Connector,
+    ConnectorConfig,
+    ContactRecord,
+    Credentials,
+    MemberSync,
+    TokenCache,
+)
 from leadflow.adapters.crm.registry import connector_for
 from tests.support.crm_stub import StubServer, make_stub
 
@@ -31,7 +38,9 @@ class Harness:
         return self.server.stub
 
     def config(self) -> ConnectorConfig:
-        return ConnectorConfig(id=f"{self.kind}-test", kind=self.kind, instance_url=self.server.url, options=self.options())
+        return ConnectorConfig(
+            id=f"{self.kind}-test", kind=self.kind, instance_url=self.server.url, options=self.options()
+        )
 
     def options(self) -> dict[str, str]:
         return {}
@@ -42,15 +51,29 @@ class Harness:
     def connector(self, *, credentials: Credentials | None = None) -> Connector:
         return connector_for(self.config(), credentials or self.credentials(), token_cache=self.tokens)
 
-    def member(self, n: int = 1, *, status: str | None = None, campaign: str | None = None,
-               previous: str | None = None, email: str | None = None, change: str | None = None) -> MemberSync:
+    def member(
+        self,
+        n: int = 1,
+        *,
+        status: str | None = None,
+        campaign: str | None = None,
+        previous: str | None = None,
+        email: str | None = None,
+        change: str | None = None,
+    ) -> MemberSync:
         contact = ContactRecord(
-            contact_id=f"c{n}", email=email or f"person{n}@example.com", first_name="Jane", last_name=f"Doe{n}",
+            contact_id=f"c{n}",
+            email=email or f"person{n}@example.com",
+            first_name="Jane",
+            last_name=f"Doe{n}",
             company="Acme",
         )
         return MemberSync(
-            contact=contact, external_campaign_id=campaign or self.campaign, status=status or self.statuses[0],
-            responded=(status or self.statuses[0]) == self.statuses[1], change_id=change or f"chg-{n}-{status}",
+            contact=contact,
+            external_campaign_id=campaign or self.campaign,
+            status=status or self.statuses[0],
+            responded=(status or self.statuses[0]) == self.statuses[1],
+            change_id=change or f"chg-{n}-{status}",
             previous_status=previous,
         )
 
@@ -89,14 +112,56 @@ class SalesforceHarness(Harness):
         return None
 
     def add_existing_member(self, email: str, status: str) -> str:
-        lead = self.stub.add("Lead", {"Email": email, "LastName": "Existing", "Company": "Acme", "IsConverted": False})
+        lead = self.stub.add(
+            "Lead", {"Email": email, "LastName": "Existing", "Company": "Acme", "IsConverted": False}
+        )
         self.stub.add("CampaignMember", {"CampaignId": self.campaign, "LeadId": lead["Id"], "Status": status})
         return str(lead["Id"])
 
 
-HARNESSES: dict[str, type[Harness]] = {"salesforce": SalesforceHarness}
+class DynamicsHarness(Harness):
+    """Dataverse list members have no status: a responded status is a campaign response."""
+
+    def options(self) -> dict[str, str]:
+        from tests.support.crm_stub.dynamics import TENANT
+
+        return {"tenant_id": TENANT, "login_url": self.server.url}
+
+    def credentials(self) -> Credentials:
+        from tests.support.crm_stub.dynamics import CLIENT_ID, CLIENT_SECRET
+
+        return Credentials({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+
+    def people(self) -> list[dict[str, Any]]:
+        return list(self.stub.leads.values())
+
+    def members(self) -> list[dict[str, Any]]:
+        return [{"leadid": lead} for lead in self.stub.lists[self.campaign]["members"]]
+
+    def status_of(self, person_id: str) -> str | None:
+        if person_id not in self.stub.lists[self.campaign]["members"]:
+            return None
+        responses = [r for r in self.stub.responses if r["lead"] == person_id]
+        return responses[-1]["subject"].split(" (Leadflow ")[0] if responses else self.statuses[0]
+
+    def add_existing_member(self, email: str, status: str) -> str:
+        lead = self.stub.add_lead({"emailaddress1": email, "lastname": "Existing", "companyname": "Acme"})
+        self.stub.lists[self.campaign]["members"][lead["leadid"]] = "member-of-" + lead["leadid"]
+        return str(lead["leadid"])
+
+
+HARNESSES: dict[str, type[Harness]] = {"salesforce": SalesforceHarness, "dynamics": DynamicsHarness}
 SETUP: dict[str, dict[str, Any]] = {
-    "salesforce": {"campaign": "701000000000001AAA", "unknown_campaign": "701000000000999AAA", "statuses": ("Sent", "Responded")},
+    "salesforce": {
+        "campaign": "701000000000001AAA",
+        "unknown_campaign": "701000000000999AAA",
+        "statuses": ("Sent", "Responded"),
+    },
+    "dynamics": {
+        "campaign": "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+        "unknown_campaign": "3f2504e0-4f89-41d3-9a0c-0305e82c3399",
+        "statuses": ("Sent", "Responded"),
+    },
 }
 
 
