@@ -22,3 +22,8 @@ def salesforce() -> Iterator[Harness]:
 @pytest.fixture
 def dynamics() -> Iterator[Harness]:
     yield from start("dynamics")
+
+
+@pytest.fixture
+def sugar() -> Iterator[Harness]:
+    yield from start("sugarcrm")

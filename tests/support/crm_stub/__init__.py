@@ -65,7 +65,7 @@ class Reply:
         return json.dumps(self.body).encode(), "application/json"
 
 
-def recorded(vendor: str, name: str, **replace: str) -> Reply:
+def recorded(vendor: str, name: str, /, **replace: str) -> Reply:
     """The response of a recorded exchange; ``replace`` fills its ``{placeholders}`` (body and headers)."""
     text = json.dumps(fixture(vendor, name)["response"])
     for key, value in replace.items():
