@@ -22,6 +22,11 @@ ContactId = Annotated[str, Path(max_length=64, description="The contact's id")]
 Cursor = Annotated[str | None, Query(description="From the previous page", max_length=2048)]
 MAX_BODY_BYTES = 4 * 1024
 _NO_STORE = {"Cache-Control": "no-store"}
+#: The body may be left out (a new member gets the default status).
+_OPTIONAL_BODY = contract.request_body(
+    "The status to set; optional", {bodies.JSON: contract.ref("MembershipBody")}
+)
+_OPTIONAL_BODY["requestBody"]["required"] = False
 
 
 @router.get(
@@ -72,9 +77,7 @@ def list_members(
         503: contract.error("The contact changed too often meanwhile; send the same request again"),
         **contract.admin_errors(),
     },
-    openapi_extensions=contract.request_body(
-        "The status to set", {bodies.JSON: contract.ref("MembershipBody")}
-    ),
+    openapi_extensions=_OPTIONAL_BODY,
 )
 def put_member(campaign_id: CampaignId, contact_id: ContactId) -> Response[Any]:
     status = _requested_status()
