@@ -99,6 +99,7 @@ def put_member(campaign_id: CampaignId, contact_id: ContactId) -> Response[Any]:
         204: contract.empty("Removed"),
         404: contract.error("No such campaign or contact, or the contact is no member"),
         409: contract.error("An MA campaign: its members are never removed by hand"),
+        422: contract.error("A campaign or contact id longer than 64 characters"),
         503: contract.error("The contact changed too often meanwhile; send the same request again"),
         **contract.admin_errors(),
     },
