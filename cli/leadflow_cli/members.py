@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from leadflow_cli.client import AdminClient, ApiError, Reply
@@ -228,7 +228,7 @@ def _history_table(rows: list[dict[str, Any]]) -> str:
     return _table(header, lines)
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> str:
     widths = [max(len(str(cells[index])) for cells in [header, *rows]) for index in range(len(header))]
     return "\n".join(
         "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
