@@ -12,7 +12,7 @@ Two passes:
   is collected, before the stack runs, so it loads the document from the code the stack serves
   it from; ``test_the_stack_serves_this_document`` proves the two are the same.
 - ``test_real_ids_answer_as_documented``: random ids only ever meet 404s and 401s, so here every
-  case takes a real form, list, contact, email, origin or write key, and a submission the values its
+  case takes a real form, list, campaign, contact, email, member status, origin or write key, and a submission the values its
   form requires beside the generated ones. Routes then run validation, the store and the
   queues on generated input, which is where 500s hide. It draws cases from
   ``APIOperation.as_strategy`` of the document the stack serves.
@@ -128,8 +128,15 @@ def known(fuzz_stack: DevStack, session: requests.Session) -> Known:
             "form_id": [item["id"] for item in bundle["forms"]],
             "list_id": [item["id"] for item in bundle["lists"]],
             "contact_id": [reply.json()["contact_id"]],
+            "campaign_id": [item["id"] for item in bundle["campaigns"]],
         },
-        query={"email": [FUZZ_EMAIL]},
+        query={
+            "email": [FUZZ_EMAIL],
+            "status": [
+                "joined",
+                *[s["name"] for c in bundle["campaigns"] for s in c.get("member_statuses", [])],
+            ],
+        },
         origins=sorted(
             {
                 origin
@@ -180,6 +187,8 @@ def with_known_values(cases: st.SearchStrategy[schemathesis.Case], known: Known)
         body = case.body
         if isinstance(body, dict) and "write_key" in body:
             body["write_key"] = draw(st.sampled_from(known.write_keys))
+        if isinstance(body, dict) and isinstance(body.get("status"), str):  # a member status
+            body["status"] = draw(st.sampled_from(known.query["status"]))
         required = known.required_fields.get((case.path_parameters or {}).get("form_id", ""))
         if required and isinstance(body, dict):  # what the form needs, beside generated extra fields
             if case.media_type == "application/json" and isinstance(body.get("fields"), dict):

@@ -141,10 +141,14 @@ def test_qualifying_activity_makes_an_mql_hands_over_to_sales_and_joins_segments
     assert contact["crm_campaigns"] == [
         {
             "campaign_id": "crm-inbound-mql",
+            "name": "Inbound MQLs",
+            "kind": "crm",
             "status": "Sent",
             "responded": False,
+            "responded_at": None,
             "source": "qualify",
             "joined_at": contact["crm_campaigns"][0]["joined_at"],
+            "updated_at": contact["crm_campaigns"][0]["joined_at"],
         }
     ]
     assert set(contact["lists"]) == {"webinar-registrants", "hot-leads", "warm-engineers"}

@@ -115,6 +115,9 @@ class EventsAccepted(BaseModel):
 # ----------------------------------------------------------- admin replies
 
 
+_MEMBER_SOURCE = "Who added the member: manual, import, rule, connected, qualify, flow, form or crm"
+
+
 class ActivityView(BaseModel):
     activity_id: str
     type: Annotated[str, Field(description="form_submit, page_view, email_open, ...")]
@@ -124,11 +127,19 @@ class ActivityView(BaseModel):
 
 
 class CampaignMembershipView(BaseModel):
+    """One of the contact's CRM campaign memberships (MA campaigns are ``ma_campaign_id``)."""
+
     campaign_id: str
+    name: Annotated[str | None, Field(description="The campaign's name; null if it left the definitions")]
+    kind: Annotated[str | None, Field(description="crm; null if the campaign left the definitions")]
     status: str
-    responded: bool = False
-    source: Annotated[str, Field(description="form, rule, import, manual or connected")]
+    responded: Annotated[bool, Field(description="The current status counts as responded")] = False
+    responded_at: Annotated[
+        str | None, Field(description="The first time a responded status was reached (set once)")
+    ] = None
+    source: Annotated[str, Field(description=_MEMBER_SOURCE)]
     joined_at: str
+    updated_at: Annotated[str | None, Field(description="The last status change")] = None
 
 
 class PathStepView(BaseModel):
@@ -237,6 +248,73 @@ class ListMembersView(BaseModel):
     cursor: Annotated[str | None, Field(description="Pass as ?cursor= for the next page; null on the last")]
 
 
+class MembershipBody(BaseModel):
+    """``PUT /v1/admin/campaigns/{id}/members/{contact_id}``: the status to set, or none for the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=64,
+            description="One of the campaign's member statuses; absent or null: a new member gets the "
+            "default status and an existing member keeps its own",
+        ),
+    ] = None
+
+
+class CampaignMemberView(BaseModel):
+    contact_id: str
+    status: Annotated[str, Field(description="A member status of the campaign (MA campaigns: joined)")]
+    responded: Annotated[bool, Field(description="The current status counts as responded")]
+    responded_at: Annotated[
+        str | None, Field(description="The first time a responded status was reached (set once)")
+    ]
+    source: Annotated[str, Field(description=_MEMBER_SOURCE)]
+    joined_at: str
+    updated_at: Annotated[str | None, Field(description="The last status change; null if never changed")]
+
+
+class CampaignMembersView(BaseModel):
+    campaign_id: str
+    kind: Annotated[str, Field(description="crm or ma")]
+    status: Annotated[str | None, Field(description="The status this page is filtered by")]
+    members: list[CampaignMemberView]
+    cursor: Annotated[str | None, Field(description="Pass as ?cursor= for the next page; null on the last")]
+
+
+class MembershipReply(CampaignMemberView):
+    campaign_id: str
+    created: Annotated[bool, Field(description="This call added the member")]
+    changed: Annotated[bool, Field(description="This call added the member or changed its status")]
+
+
+class MembershipChangeView(BaseModel):
+    """One row of a campaign's membership history (kept when a membership is removed)."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    contact_id: str
+    from_status: Annotated[
+        str | None, Field(alias="from", description="The status before; null when the member was added")
+    ]
+    to_status: Annotated[
+        str | None, Field(alias="to", description="The status after; null when the member was removed")
+    ]
+    source: Annotated[str, Field(description="Who made the change")]
+    at: str
+
+
+class CampaignHistoryView(BaseModel):
+    campaign_id: str
+    changes: Annotated[
+        list[MembershipChangeView],
+        Field(description="Shard by shard, each shard oldest first (a page is not one time order)"),
+    ]
+    cursor: Annotated[str | None, Field(description="Pass as ?cursor= for the next page; null on the last")]
+
+
 #: Models the routes name by reference (``leadflow.api.contract.ref``): the document's
 #: components, added when it is rendered.
 class ContactExportView(BaseModel):
@@ -269,4 +347,8 @@ DOCUMENTED: tuple[type[BaseModel], ...] = (
     ScoreLedgerView,
     ListMembersView,
     ContactExportView,
+    MembershipBody,
+    CampaignMembersView,
+    MembershipReply,
+    CampaignHistoryView,
 )

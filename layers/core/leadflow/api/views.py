@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from leadflow.api.models import (
     ActivityView,
+    CampaignHistoryView,
     CampaignMembershipView,
+    CampaignMembersView,
+    CampaignMemberView,
     ContactView,
     EnrollmentView,
     LedgerEntryView,
     ListMembersView,
     ListMemberView,
+    MembershipChangeView,
+    MembershipReply,
     PathStepView,
     ScoreLedgerView,
 )
+from leadflow.services.campaign_members import HistoryPage, MemberPage, PutOutcome
 from leadflow.services.contacts import ContactProfile, ListPage, ScoreLedger
+from leadflow.store.campaigns import Membership
 
 
 def contact_view(profile: ContactProfile) -> ContactView:
@@ -31,13 +38,17 @@ def contact_view(profile: ContactProfile) -> ContactView:
         attribution=contact.attribution.model_dump(exclude_none=True),
         crm_campaigns=[
             CampaignMembershipView(
-                campaign_id=membership.campaign_id,
-                status=membership.status,
-                responded=membership.responded,
-                source=membership.source,
-                joined_at=membership.joined_at,
+                campaign_id=item.membership.campaign_id,
+                name=item.name,
+                kind=item.kind,
+                status=item.membership.status,
+                responded=item.membership.responded,
+                responded_at=item.membership.responded_at,
+                source=item.membership.source,
+                joined_at=item.membership.joined_at,
+                updated_at=item.membership.updated_at,
             )
-            for membership in profile.crm_campaigns
+            for item in profile.crm_campaigns
         ],
         lists=sorted(contact.lists),
         enrollments=[
@@ -95,6 +106,54 @@ def list_members_view(page: ListPage) -> ListMembersView:
         members=[
             ListMemberView(contact_id=member.contact_id, joined_at=member.joined_at, source=member.source)
             for member in page.members
+        ],
+        cursor=page.cursor,
+    )
+
+
+def _member_view(membership: Membership) -> CampaignMemberView:
+    return CampaignMemberView(
+        contact_id=membership.contact_id,
+        status=membership.status,
+        responded=membership.responded,
+        responded_at=membership.responded_at,
+        source=membership.source,
+        joined_at=membership.joined_at,
+        updated_at=membership.updated_at,
+    )
+
+
+def campaign_members_view(page: MemberPage) -> CampaignMembersView:
+    return CampaignMembersView(
+        campaign_id=page.campaign.id,
+        kind=str(page.campaign.kind),
+        status=page.status,
+        members=[_member_view(member) for member in page.members],
+        cursor=page.cursor,
+    )
+
+
+def membership_reply(outcome: PutOutcome) -> MembershipReply:
+    return MembershipReply(
+        campaign_id=outcome.membership.campaign_id,
+        **_member_view(outcome.membership).model_dump(),
+        created=outcome.created,
+        changed=outcome.changed,
+    )
+
+
+def campaign_history_view(page: HistoryPage) -> CampaignHistoryView:
+    return CampaignHistoryView(
+        campaign_id=page.campaign.id,
+        changes=[
+            MembershipChangeView(
+                contact_id=entry.contact_id,
+                from_status=entry.from_status,
+                to_status=entry.to_status,
+                source=entry.source,
+                at=entry.at,
+            )
+            for entry in page.changes
         ],
         cursor=page.cursor,
     )

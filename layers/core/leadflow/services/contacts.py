@@ -25,12 +25,22 @@ LEDGER_ROWS = 200
 
 
 @dataclass(frozen=True, slots=True)
+class CrmCampaignOf:
+    """A contact's CRM membership, with the campaign's name and kind from the active definitions
+    (``None`` both when the campaign has since left them)."""
+
+    membership: Membership
+    name: str | None
+    kind: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ContactProfile:
     """A contact with what the look-up shows beside it, judged by the active definitions."""
 
     contact: Contact
     temperature: str
-    crm_campaigns: list[Membership]
+    crm_campaigns: list[CrmCampaignOf]
     activities: list[Activity]  # newest first
     enrollments: list[Enrollment] = field(default_factory=list)  # one per flow
 
@@ -79,9 +89,12 @@ def _profile(contact: Contact) -> ContactProfile:
     crm = []
     for membership in campaigns_store.memberships_of(contact.contact_id):
         campaign = bundle.campaign(membership.campaign_id)
-        if campaign is not None and str(campaign.kind) == "ma":
+        if campaign is None:
+            if membership.form_id is None:  # MA rows carry the form that joined them (capture)
+                crm.append(CrmCampaignOf(membership, None, None))
             continue
-        crm.append(membership)
+        if campaign.is_crm:
+            crm.append(CrmCampaignOf(membership, campaign.name, str(campaign.kind)))
     return ContactProfile(
         contact=contact,
         temperature=str(temperature_for(contact.score, bundle.scoring.temperature)),
