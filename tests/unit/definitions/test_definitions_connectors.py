@@ -8,12 +8,7 @@ from typing import Any
 import pytest
 
 from leadflow.definitions import bundle_diff, parse_bundle, removals
-from leadflow.definitions.connectors import (
-    DynamicsConnector,
-    SalesforceConnector,
-    SugarCrmConnector,
-    base_url,
-)
+from leadflow.domain.crm_connectors import DynamicsSettings, SalesforceSettings, SugarSettings
 
 SFDC = {
     "id": "sfdc",
@@ -36,20 +31,20 @@ def test_each_kind_parses_with_its_settings(doc: dict[str, Any]) -> None:
             {
                 "id": "d365",
                 "kind": "dynamics",
-                "org_url": "https://acme.crm.dynamics.com",
+                "instance_url": "https://acme.crm.dynamics.com",
                 "tenant_id": "contoso.onmicrosoft.com",
             },
-            {"id": "sugar", "kind": "sugarcrm", "url": "https://acme.sugarondemand.com/"},
+            {"id": "sugar", "kind": "sugarcrm", "instance_url": "https://acme.sugarondemand.com/"},
         )
     )
     sfdc, d365, sugar = bundle.connectors
-    assert isinstance(sfdc, SalesforceConnector)
+    assert isinstance(sfdc, SalesforceSettings)
     assert sfdc.api_version == "62.0"
-    assert isinstance(d365, DynamicsConnector)
+    assert isinstance(d365, DynamicsSettings)
     assert d365.login_url == "https://login.microsoftonline.com"
-    assert isinstance(sugar, SugarCrmConnector)
+    assert isinstance(sugar, SugarSettings)
     assert sugar.platform == "leadflow"
-    assert base_url(sugar) == "https://acme.sugarondemand.com"  # the trailing slash goes
+    assert sugar.instance_url == "https://acme.sugarondemand.com"  # the trailing slash goes
     assert bundle.connector("d365") is d365
     assert bundle.connector("nope") is None
     assert parse_bundle(bundle.to_json_dict()) == bundle
@@ -90,12 +85,12 @@ def test_shape_errors_per_kind(doc: dict[str, Any], problems: Callable[..., list
         doc,
         {"id": "a", "kind": "hubspot"},
         {"id": "b", "kind": "salesforce"},
-        {"id": "c", "kind": "dynamics", "org_url": "https://x.crm.dynamics.com"},
+        {"id": "c", "kind": "dynamics", "instance_url": "https://x.crm.dynamics.com"},
         {
             "id": "d",
             "kind": "sugarcrm",
-            "url": "https://x.example.com",
-            "instance_url": "https://y.example.com",
+            "instance_url": "https://x.example.com",
+            "url": "https://y.example.com",
         },
         {**SFDC, "id": "e", "api_version": "v62", "client_secret": "s3cret"},
     )
@@ -103,8 +98,8 @@ def test_shape_errors_per_kind(doc: dict[str, Any], problems: Callable[..., list
         "connectors[0]: kind must be salesforce, dynamics or sugarcrm",
         "connectors[1].instance_url: required",
         "connectors[2].tenant_id: required",
-        "connectors[3].instance_url: unknown key; allowed here: api_version, id, kind, platform, url",
-        "connectors[4].api_version: String should match pattern '^\\d{1,3}\\.\\d{1,2}$' (got \"v62\")",
+        "connectors[3].url: unknown key; allowed here: api_version, client_id, id, instance_url, kind, platform",
+        "connectors[4].api_version: String should match pattern '^[1-9][0-9]{1,2}\\.0$' (got \"v62\")",
         "connectors[4].client_secret: unknown key; allowed here: api_version, id, instance_url, kind",
     ]
 
@@ -125,7 +120,7 @@ def test_external_campaign_references(doc: dict[str, Any], problems: Callable[..
         'campaigns[2].external.id: sfdc campaign "701000000000001AAA" is already the external campaign of '
         '"crm-webinar"; one external campaign stands for one Leadflow campaign',
         'campaigns[3].external.connector: unknown connector "zz"',
-        "campaigns[4].external.id: String should match pattern '^[A-Za-z0-9_.:{}-]{1,64}$' (got \"a b\")",
+        "campaigns[4].external.id: String should match pattern '^[A-Za-z0-9-]{1,64}$' (got \"a b\")",
         'connectors[1].id: duplicate id "sfdc" (also connectors[0])',
     ]
 
@@ -138,3 +133,19 @@ def test_removing_a_connector_must_be_confirmed(doc: dict[str, Any]) -> None:
     assert removals(diff) == {"connectors": ["sfdc"]}
     changed = parse_bundle({**doc, "connectors": [{**SFDC, "api_version": "63.0"}]})
     assert bundle_diff(old, changed)["connectors"]["changed"] == ["sfdc"]
+
+
+def test_external_ids_must_be_ids_of_the_connectors_kind(
+    doc: dict[str, Any], problems: Callable[..., list[str]]
+) -> None:
+    _with_connectors(
+        doc,
+        SFDC,
+        {"id": "d365", "kind": "dynamics", "instance_url": "https://x.crm.dynamics.com", "tenant_id": "t"},
+    )
+    doc["campaigns"][1]["external"] = {"connector": "sfdc", "id": "not-a-salesforce-id"}
+    doc["campaigns"][2]["external"] = {"connector": "d365", "id": "701000000000001AAA"}
+    assert problems(doc) == [
+        "campaigns[1].external.id: 'not-a-salesforce-id' is not a salesforce record id",
+        "campaigns[2].external.id: '701000000000001AAA' is not a dynamics record id",
+    ]

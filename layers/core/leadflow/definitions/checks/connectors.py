@@ -5,6 +5,7 @@ one overwriting the other)."""
 from __future__ import annotations
 
 from leadflow.definitions.checks.context import Checker
+from leadflow.domain.crm_connectors import check_external_id
 
 
 def check_connectors(checker: Checker) -> None:
@@ -14,7 +15,13 @@ def check_connectors(checker: Checker) -> None:
         if external is None:
             continue
         path = f"{checker.at('campaigns', index)}.external"
-        if checker.connector(f"{path}.connector", external.connector) is None:
+        connector = checker.connector(f"{path}.connector", external.connector)
+        if connector is None:
+            continue
+        try:
+            check_external_id(connector.kind, external.id)
+        except ValueError as error:
+            checker.add(f"{path}.id", str(error))
             continue
         key = (external.connector, external.id)
         if key in claimed:
