@@ -329,3 +329,11 @@ def _read_cursor(list_id: str, cursor: str) -> tuple[int, dict[str, Any] | None]
     ):
         raise ValueError("malformed cursor")
     return shard, key
+
+
+# ---------------------------------------------------------------- connectors, read by store/crm_sync
+
+
+def connector_pk(connector_id: str) -> str:
+    """A connector's own items: ``HEALTH`` (last success, last error) and ``WATERMARK`` (inbound)."""
+    return f"CONNECTOR#{connector_id}"
