@@ -68,6 +68,9 @@ class MemberSync:
     status: str
     responded: bool
     change_id: str
+    previous_status: str | None = None
+    """None for a new membership (``CrmCampaignMemberAdded``); set for a status change, so a client
+    can look the member up first instead of trying a create that will fail."""
 
 
 @dataclass(frozen=True)
