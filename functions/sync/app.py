@@ -18,7 +18,8 @@ from leadflow.adapters import sync_queue
 from leadflow.observability import logger, metrics, redacted_failures, tracer
 from leadflow.services import crm_sync
 
-batch = BatchProcessor(event_type=EventType.SQS)
+#: A batch whose every record failed still answers with the list (the retries set their own visibility).
+batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 #: The queue's maxReceiveCount (template.yaml): the last receive records the state as failed.
 MAX_RECEIVES = int(os.environ.get("SYNC_MAX_RECEIVES", "8"))

@@ -10,7 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from leadflow.adapters.crm.base import Connector, ConnectorConfig, ContactRecord, Credentials, MemberSync, TokenCache
+from leadflow.adapters.crm.base import (
+    Connector,
+    ConnectorConfig,
+    ContactRecord,
+    Credentials,
+    MemberSync,
+    TokenCache,
+)
 from leadflow.adapters.crm.registry import connector_for
 from tests.support.crm_stub import StubServer, make_stub
 
@@ -31,7 +38,9 @@ class Harness:
         return self.server.stub
 
     def config(self) -> ConnectorConfig:
-        return ConnectorConfig(id=f"{self.kind}-test", kind=self.kind, instance_url=self.server.url, options=self.options())
+        return ConnectorConfig(
+            id=f"{self.kind}-test", kind=self.kind, instance_url=self.server.url, options=self.options()
+        )
 
     def options(self) -> dict[str, str]:
         return {}
@@ -42,15 +51,29 @@ class Harness:
     def connector(self, *, credentials: Credentials | None = None) -> Connector:
         return connector_for(self.config(), credentials or self.credentials(), token_cache=self.tokens)
 
-    def member(self, n: int = 1, *, status: str | None = None, campaign: str | None = None,
-               previous: str | None = None, email: str | None = None, change: str | None = None) -> MemberSync:
+    def member(
+        self,
+        n: int = 1,
+        *,
+        status: str | None = None,
+        campaign: str | None = None,
+        previous: str | None = None,
+        email: str | None = None,
+        change: str | None = None,
+    ) -> MemberSync:
         contact = ContactRecord(
-            contact_id=f"c{n}", email=email or f"person{n}@example.com", first_name="Jane", last_name=f"Doe{n}",
+            contact_id=f"c{n}",
+            email=email or f"person{n}@example.com",
+            first_name="Jane",
+            last_name=f"Doe{n}",
             company="Acme",
         )
         return MemberSync(
-            contact=contact, external_campaign_id=campaign or self.campaign, status=status or self.statuses[0],
-            responded=(status or self.statuses[0]) == self.statuses[1], change_id=change or f"chg-{n}-{status}",
+            contact=contact,
+            external_campaign_id=campaign or self.campaign,
+            status=status or self.statuses[0],
+            responded=(status or self.statuses[0]) == self.statuses[1],
+            change_id=change or f"chg-{n}-{status}",
             previous_status=previous,
         )
 
@@ -89,14 +112,20 @@ class SalesforceHarness(Harness):
         return None
 
     def add_existing_member(self, email: str, status: str) -> str:
-        lead = self.stub.add("Lead", {"Email": email, "LastName": "Existing", "Company": "Acme", "IsConverted": False})
+        lead = self.stub.add(
+            "Lead", {"Email": email, "LastName": "Existing", "Company": "Acme", "IsConverted": False}
+        )
         self.stub.add("CampaignMember", {"CampaignId": self.campaign, "LeadId": lead["Id"], "Status": status})
         return str(lead["Id"])
 
 
 HARNESSES: dict[str, type[Harness]] = {"salesforce": SalesforceHarness}
 SETUP: dict[str, dict[str, Any]] = {
-    "salesforce": {"campaign": "701000000000001AAA", "unknown_campaign": "701000000000999AAA", "statuses": ("Sent", "Responded")},
+    "salesforce": {
+        "campaign": "701000000000001AAA",
+        "unknown_campaign": "701000000000999AAA",
+        "statuses": ("Sent", "Responded"),
+    },
 }
 
 

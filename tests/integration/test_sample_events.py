@@ -1,7 +1,8 @@
 """Every sample in events/ (capture, admin, process) runs through its real handler and gets the
 reply it documents. Tracking samples are run by test_tracking.py, which holds their signing key;
 SES event samples (ses-*) by test_ses_events.py, nurture samples (nurture-*) by test_nurture_runner.py,
-and the unsubscribe and confirm samples (preferences-*) by test_preferences.py."""
+the unsubscribe and confirm samples (preferences-*) by test_preferences.py, and the CRM sync samples
+(sync-*) by test_crm_sync.py."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ def load(name: str) -> dict:
 
 def test_every_sample_event_is_exercised_by_a_test():
     samples = {path.stem for path in EVENTS.glob("*.json")}
-    elsewhere = {name for name in samples if name.startswith(("track-", "ses-", "nurture-", "preferences-"))}
+    elsewhere = {
+        name for name in samples if name.startswith(("track-", "ses-", "nurture-", "preferences-", "sync-"))
+    }
     assert samples - elsewhere == {*HANDLED_HERE, "process-activity-batch"}
 
 

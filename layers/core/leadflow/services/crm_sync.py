@@ -222,7 +222,10 @@ def _send(
         _save(replace(state, state="pending", reason="retrying"), now)
         raise RetryLater(backoff_seconds(attempt), "secrets unavailable") from None
     try:
-        result = client.sync_member(_member(contact, external_campaign_id, status, responded, change_id))
+        member = _member(
+            contact, external_campaign_id, status, responded, change_id, state.synced_status(campaign_id)
+        )
+        result = client.sync_member(member)
     except ConnectorError as error:
         _note_usage(connector.id, client)
         return _failed(connector.id, state, error, now=now, attempt=attempt, max_attempts=max_attempts)
@@ -290,7 +293,12 @@ def _text(value: object) -> str | None:
 
 
 def _member(
-    contact: Contact, external_campaign_id: str, status: str, responded: bool, change_id: str
+    contact: Contact,
+    external_campaign_id: str,
+    status: str,
+    responded: bool,
+    change_id: str,
+    previous_status: str | None,
 ) -> MemberSync:
     from leadflow.adapters.crm.base import ContactRecord, MemberSync
 
@@ -309,6 +317,7 @@ def _member(
         status=status,
         responded=responded,
         change_id=change_id,
+        previous_status=previous_status,
     )
 
 
