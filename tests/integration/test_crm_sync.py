@@ -41,6 +41,14 @@ def sync_bundle(url: str) -> dict[str, Any]:
     for campaign in bundle["campaigns"]:
         if campaign["id"] == "crm-inbound-mql":
             campaign["external"] = {"connector": "sfdc", "id": CAMPAIGN}
+    bundle["sync_rules"] = [
+        {
+            "id": "contacted-by-sales",
+            "direction": "crm_to_ma",
+            "when": {"crm_campaign": "crm-inbound-mql", "status": "Contacted"},
+            "then": {"add_tags": ["sales-contacted"]},
+        }
+    ]
     return bundle
 
 
@@ -88,6 +96,15 @@ def world(aws, apply_bundle, capture, admin, stub):
 
         def sync_all(self) -> int:
             return queues.drain(sync, aws.queues["SyncQueue"])
+
+        def poll(self) -> dict[str, Any]:
+            sample = json.loads((functions.ROOT / "events" / "sync-poll.json").read_text())
+            reply = sync(sample, LambdaContext(function_name="sync"))
+            queues.drain(process, aws.queues["ActivityQueue"])
+            return reply
+
+        def process(self) -> int:
+            return queues.drain(process, aws.queues["ActivityQueue"])
 
         def messages(self, queue: str = "SyncQueue") -> list[dict[str, Any]]:
             return queues.read_all(aws.queues[queue])
@@ -328,3 +345,64 @@ def test_sync_message_sample_event(world) -> None:
     assert message.detail_type == "CrmCampaignMemberAdded"
     reply = functions.load("sync").lambda_handler(sample, LambdaContext(function_name="sync"))
     assert reply == {"batchItemFailures": []}
+
+
+def test_a_status_sales_set_in_salesforce_comes_back_runs_crm_to_ma_and_is_not_echoed(world) -> None:
+    world.put_credentials(CREDENTIALS)
+    contact_id = world.qualify("ha@example.com")
+    world.sync_all()
+    [member] = world.crm.members(CAMPAIGN)
+    first = world.poll()  # reads the member Leadflow made: already its status, nothing changes
+    assert first["read"] == 1
+    world.crm._update("CampaignMember", member["Id"], {"Status": "Contacted"})  # sales, in Salesforce
+    reply = world.poll()
+    assert reply["read"] == 1
+    assert reply["applied"] == 1
+    contact = world.contact(contact_id)
+    assert [(m["campaign_id"], m["status"]) for m in contact["crm_campaigns"]] == [
+        ("crm-inbound-mql", "Contacted")
+    ]
+    # the crm_to_ma rule's tag comes with the rules branch (the processor's sync pass), not yet on main
+    changed = [a for a in contact["activities"] if a["type"] == "crm_status_changed"]
+    assert changed[0]["properties"]["status"] == "Contacted"
+    assert changed[0]["properties"]["source"] == "crm"
+    # the change's own event is not sent back to Salesforce, and a re-read changes nothing
+    requests = world.crm.request_count()
+    world.sync_all()
+    again = world.poll()
+    assert again["read"] == 0
+    assert world.crm.request_count() == requests + 1  # the poll's one query (token cached); no send
+    assert world.crm.members(CAMPAIGN)[0]["Status"] == "Contacted"
+    assert len(
+        [a for a in world.contact(contact_id)["activities"] if a["type"] == "crm_status_changed"]
+    ) == len(changed)
+
+
+def test_the_poll_skips_unknown_people_and_campaigns_and_keeps_its_watermark(world) -> None:
+    world.put_credentials(CREDENTIALS)
+    world.crm.seed(
+        {"campaigns": ["701000000000009AAA"], "leads": [{"Email": "zz@example.com", "LastName": "Z"}]}
+    )
+    lead = world.crm.state["Lead"][0]
+    world.crm.add(
+        "CampaignMember", {"CampaignId": "701000000000009AAA", "LeadId": lead["Id"], "Status": "Sent"}
+    )
+    world.crm.add("CampaignMember", {"CampaignId": CAMPAIGN, "LeadId": lead["Id"], "Status": "Sent"})
+    reply = world.poll()
+    assert reply["applied"] == 0
+    assert reply["skipped"] == {"unknown_campaign": 1, "unknown_contact": 1}
+    mark = sync_store.get_watermark("sfdc")
+    assert mark is not None
+    assert mark.startswith(world.crm.members()[-1]["SystemModstamp"])
+    assert world.poll()["read"] == 0
+
+
+def test_the_poll_without_credentials_reads_nothing(world) -> None:
+    assert world.poll() == {
+        "connectors": 0,
+        "read": 0,
+        "applied": 0,
+        "skipped": {"not_configured": 1},
+        "errors": {},
+    }
+    assert world.crm.request_count() == 0

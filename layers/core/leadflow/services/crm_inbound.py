@@ -132,7 +132,7 @@ def _apply(
     connector_id: str, by_external: dict[str, str], change: RemoteChange, report: InboundReport
 ) -> None:
     from leadflow.errors import Conflict, NotFound, ValidationFailed
-    from leadflow.services import crm_members  # type: ignore[attr-defined]  # crm-core (main), merged later
+    from leadflow.services import crm_members
 
     campaign_id = by_external.get(change.external_campaign_id)
     if campaign_id is None:
@@ -144,8 +144,11 @@ def _apply(
         report.skip("no_email")
         return
     contact_id = contacts_store.find_contact_id(email.key)
-    if contact_id is None:
-        report.skip("unknown_contact")  # a CRM person Leadflow never met: not created from the CRM
+    contact = contacts_store.get_contact(contact_id) if contact_id is not None else None
+    if contact_id is None or contact is None or str(contact.status) == "erased":
+        report.skip(
+            "unknown_contact"
+        )  # a CRM person Leadflow never met (or erased): not created from the CRM
         return
     try:
         crm_members.change_membership(

@@ -157,9 +157,7 @@ def handle(message: SyncMessage, *, attempt: int = 1, max_attempts: int = 8) -> 
     contact = contacts_store.get_contact(detail.contact_id, consistent=True)
     if contact is None or str(contact.status) == "erased":
         return Report("erased", connector.id)
-    membership = next(
-        (m for m in campaigns_store.memberships_of(contact.contact_id) if m.campaign_id == campaign.id), None
-    )
+    membership = campaigns_store.get_membership(campaign.id, contact.contact_id)
     if membership is None:
         return Report("not_a_member", connector.id)
     now = clock.now()
