@@ -406,3 +406,17 @@ def test_the_poll_without_credentials_reads_nothing(world) -> None:
         "errors": {},
     }
     assert world.crm.request_count() == 0
+
+
+def test_an_event_relay_event_reads_the_orgs_changes_at_once(world) -> None:
+    world.put_credentials(CREDENTIALS)
+    contact_id = world.qualify("io@example.com")
+    world.sync_all()
+    world.poll()
+    [member] = world.crm.members(CAMPAIGN)
+    world.crm._update("CampaignMember", member["Id"], {"Status": "Contacted"})
+    relayed = json.loads((functions.ROOT / "events" / "sync-event-relay.json").read_text())
+    reply = functions.load("sync").lambda_handler(relayed, LambdaContext(function_name="sync"))
+    assert reply["applied"] == 1
+    world.process()
+    assert [m["status"] for m in world.contact(contact_id)["crm_campaigns"]] == ["Contacted"]
