@@ -20,7 +20,12 @@ def _message(contact_id: str, campaign_id: str, event_id: str) -> Any:
         {
             "source": "leadflow",
             "detail-type": "CrmCampaignMemberStatusChanged",
-            "detail": {"event_id": event_id, "contact_id": contact_id, "campaign_id": campaign_id, "source": "manual"},
+            "detail": {
+                "event_id": event_id,
+                "contact_id": contact_id,
+                "campaign_id": campaign_id,
+                "source": "manual",
+            },
         }
     )
 
@@ -31,9 +36,9 @@ def measure() -> list[tuple[str, dict[str, int], int]]:
     from leadflow import aws
     from leadflow.adapters import secrets
     from leadflow.services import crm_members, crm_sync, definitions
+    from tests.support import functions
     from tests.support.crm_stub import StubServer
     from tests.support.crm_stub.salesforce import CLIENT_ID, CLIENT_SECRET, SalesforceStub
-    from tests.support import functions
     from tests.support.events import LambdaContext, http_event, json_body
 
     server = StubServer(SalesforceStub()).start()
@@ -76,7 +81,9 @@ forms:
             ("a status change", "e2", "Attended"),
         ):
             if change is not None:
-                crm_members.change_membership("crm", contact_id, change, source="manual", mode="set", change_id="c2")
+                crm_members.change_membership(
+                    "crm", contact_id, change, source="manual", mode="set", change_id="c2"
+                )
             meter.reset()
             server.stub.reset_counts()
             crm_sync.handle(_message(contact_id, "crm", event_id))
@@ -95,7 +102,9 @@ def main() -> None:
     print("Outbound sync of one membership, Salesforce stub: requests")
     print(f"{'case':36} {'DynamoDB':>9} {'Secrets':>8} {'SQS':>4} {'Salesforce':>11}")
     for label, counts, crm in rows:
-        print(f"{label:36} {counts['dynamodb']:>9} {counts['secretsmanager']:>8} {counts['sqs']:>4} {crm:>11}")
+        print(
+            f"{label:36} {counts['dynamodb']:>9} {counts['secretsmanager']:>8} {counts['sqs']:>4} {crm:>11}"
+        )
 
 
 if __name__ == "__main__":

@@ -93,6 +93,8 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         logger.info("inbound poll", extra=report.as_log())
         return report.as_log()
     with redacted_failures("inbound event not applied", event_id=str(event.get("id"))[:64]):
+        if not str(event.get("source", "")).startswith(crm_inbound.EVENT_RELAY_SOURCE):
+            raise ValueError("not a sync queue batch, a poll or a Salesforce Event Relay event")
         report = crm_inbound.relay(event)
     logger.info("inbound event", extra=report.as_log())
     return report.as_log()

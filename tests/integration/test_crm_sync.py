@@ -420,3 +420,13 @@ def test_an_event_relay_event_reads_the_orgs_changes_at_once(world) -> None:
     assert reply["applied"] == 1
     world.process()
     assert [m["status"] for m in world.contact(contact_id)["crm_campaigns"]] == ["Contacted"]
+
+
+def test_an_invocation_that_is_neither_a_batch_a_poll_nor_a_relay_event_is_refused(world) -> None:
+    from leadflow.observability import RedactedError
+
+    with pytest.raises(RedactedError):
+        functions.load("sync").lambda_handler(
+            {"source": "someone.else", "id": "x"}, LambdaContext(function_name="sync")
+        )
+    assert world.crm.request_count() == 0

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 PAGE_SIZE = 200
 MAX_PAGES_PER_RUN = 5  # at most 1,000 changes per connector and run: a backlog drains over runs
 INBOUND_KINDS = ("salesforce",)
+EVENT_RELAY_SOURCE = "aws.partner/salesforce.com"
+"""Salesforce Event Relay's partner event source names start so (``.../<org id>/<relay id>``)."""
 
 
 @dataclass
