@@ -17,3 +17,13 @@ def crm(request: pytest.FixtureRequest) -> Iterator[Harness]:
 @pytest.fixture
 def salesforce() -> Iterator[Harness]:
     yield from start("salesforce")
+
+
+@pytest.fixture
+def dynamics() -> Iterator[Harness]:
+    yield from start("dynamics")
+
+
+@pytest.fixture
+def sugar() -> Iterator[Harness]:
+    yield from start("sugarcrm")

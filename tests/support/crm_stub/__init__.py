@@ -65,16 +65,16 @@ class Reply:
         return json.dumps(self.body).encode(), "application/json"
 
 
-def recorded(vendor: str, name: str, **replace: str) -> Reply:
-    """The response of a recorded exchange; ``replace`` fills its ``{placeholders}``."""
-    response = fixture(vendor, name)["response"]
-    text = json.dumps(response.get("body"))
+def recorded(vendor: str, name: str, /, **replace: str) -> Reply:
+    """The response of a recorded exchange; ``replace`` fills its ``{placeholders}`` (body and headers)."""
+    text = json.dumps(fixture(vendor, name)["response"])
     for key, value in replace.items():
         text = text.replace("{" + key + "}", json.dumps(value)[1:-1])
+    response = json.loads(text)
     headers = dict(response.get("headers") or {})
     if "raw" in response:
         return Reply(response["status"], headers=headers, raw=response["raw"].encode())
-    return Reply(response["status"], json.loads(text), headers)
+    return Reply(response["status"], response.get("body"), headers)
 
 
 class VendorStub:
@@ -161,6 +161,7 @@ class VendorStub:
 class _Handler(BaseHTTPRequestHandler):
     stub: VendorStub
     protocol_version = "HTTP/1.1"
+    timeout = 10  # an idle keep-alive connection does not hold its thread forever
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)
@@ -202,7 +203,10 @@ class StubServer:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(
-            target=self.server.serve_forever, name=f"crm-stub-{stub.vendor}", daemon=True
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"crm-stub-{stub.vendor}",
+            daemon=True,
         )
 
     @property

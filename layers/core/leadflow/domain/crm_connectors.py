@@ -22,12 +22,12 @@ MAX_URL_LENGTH = 2048
 
 
 def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 and ``localhost`` (any case): a stub on this machine."""
-    host = host.lower().strip("[]")
-    if host == "localhost":
+    """Exactly the product's loopback hosts: 127.0.0.1, localhost (any case) and ::1."""
+    host = host.lower()
+    if host in LOOPBACK_HOSTS:
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host) == ipaddress.ip_address("::1")  # ::1 spelled out, e.g. 0:0::1
     except ValueError:
         return False
 

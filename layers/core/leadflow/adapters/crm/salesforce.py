@@ -309,9 +309,9 @@ class SalesforceConnector:
             else:
                 results[key] = self._result(member, person, str(found["Id"]), created_people, False)
         duplicates: list[tuple[str, str]] = []
-        for batch in chunks(creates, COLLECTION_SIZE):
+        for create_batch in chunks(creates, COLLECTION_SIZE):
             for (key, _), row in zip(
-                batch, self._collection("POST", [body for _, body in batch]), strict=True
+                create_batch, self._collection("POST", [body for _, body in create_batch]), strict=True
             ):
                 member = members[latest[key]]
                 if row.get("success"):
@@ -346,14 +346,14 @@ class SalesforceConnector:
                     results[key] = self._result(
                         member, people[member.contact.email], str(found["Id"]), created_people, False
                     )
-        for batch in chunks(updates, COLLECTION_SIZE):
-            for (key, body), row in zip(
-                batch, self._collection("PATCH", [body for _, body in batch]), strict=True
+        for update_batch in chunks(updates, COLLECTION_SIZE):
+            for (key, update), row in zip(
+                update_batch, self._collection("PATCH", [body for _, body in update_batch]), strict=True
             ):
                 member = members[latest[key]]
                 if row.get("success"):
                     results[key] = self._result(
-                        member, people[member.contact.email], str(body["Id"]), created_people, False
+                        member, people[member.contact.email], str(update["Id"]), created_people, False
                     )
                 else:
                     results[key] = self._row_error(row, campaign_id=key[0], email=member.contact.email)
