@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow_cli import members, privacy
+from leadflow_cli import connectors as connectors_cli
 from leadflow_cli.client import AdminClient, ApiError
 
 DEFAULT_URL = "http://127.0.0.1:3000"
@@ -225,6 +226,7 @@ def _parser() -> argparse.ArgumentParser:
 
     members.register(commands)
 
+    connectors_cli.register(commands)
     commands.add_parser("dev", help="run Leadflow locally (see `leadflow dev --help`)", add_help=False)
     return parser
 

@@ -4,9 +4,10 @@ The expanded template says ``!Ref ContactsTable`` and ``!GetAtt ActivityQueue.Ar
 functions need the table's name and the queue's URL. Resolving here, from the same template
 AWS deploys, is what keeps the local environment free of a second hand-kept list.
 
-Only what template.yaml uses is resolved: ``Ref``, ``Fn::GetAtt`` and ``Fn::Sub``. Any other
-``Fn::`` (and template conditions) stops the start with its name, rather than passing through
-as data: add it here, with a test, when the template needs it.
+Only what template.yaml uses is resolved: ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``, and for its
+optional parts conditions (``Fn::Equals``, ``Fn::Not``, ``Fn::And``, ``Fn::Or``, ``Condition``),
+``Fn::If`` and ``AWS::NoValue``. Any other ``Fn::`` stops the start with its name, rather than
+passing through as data: add it here, with a test, when the template needs it.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ def _split_sub_name(name: str) -> tuple[str, str | None]:
     return head, rest
 
 
+_NO_VALUE = object()
+"""What ``Ref: AWS::NoValue`` resolves to: the key (or list item) holding it is left out."""
+
+
 class Resolver:
     """Evaluates intrinsics in a template value; resources come from ``lookup`` (may create lazily)."""
 
@@ -58,14 +63,45 @@ class Resolver:
         parameters: Mapping[str, Any],
         pseudo: Mapping[str, Any],
         lookup: Lookup,
+        conditions: Mapping[str, Any] | None = None,
     ) -> None:
         self._parameters = dict(parameters)
         self._pseudo = dict(pseudo)
         self._lookup = lookup
+        self._condition_definitions = dict(conditions or {})
+        self._conditions: dict[str, bool] = {}
+
+    def condition(self, name: str) -> bool:
+        """A template condition's value (evaluated once, on parameters only)."""
+        if name not in self._conditions:
+            if name not in self._condition_definitions:
+                raise IntrinsicError(f"no condition named {name!r} in the template")
+            self._conditions[name] = self._truth(self._condition_definitions[name], name)
+        return self._conditions[name]
+
+    def _truth(self, value: Any, where: str) -> bool:
+        if isinstance(value, dict) and len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Fn::Equals":
+                left, right = (self.resolve(item) for item in argument)
+                return _as_text(left, where) == _as_text(right, where)
+            if key == "Fn::Not":
+                return not self._truth(argument[0], where)
+            if key == "Fn::And":
+                return all(self._truth(item, where) for item in argument)
+            if key == "Fn::Or":
+                return any(self._truth(item, where) for item in argument)
+            if key == "Condition":
+                return self.condition(str(argument))
+        raise IntrinsicError(f"condition {where}: {value!r} is not a condition function locally")
 
     # ------------------------------------------------------------------ public
     def resolve(self, value: Any) -> Any:
-        """The value with every intrinsic evaluated."""
+        """The value with every intrinsic evaluated (``AWS::NoValue`` leaves its key or item out)."""
+        resolved = self._resolve(value)
+        return None if resolved is _NO_VALUE else resolved
+
+    def _resolve(self, value: Any) -> Any:
         if isinstance(value, dict):
             if len(value) == 1:
                 ((key, argument),) = value.items()
@@ -74,14 +110,17 @@ class Resolver:
                     return handler(self, argument)
                 if key.startswith("Fn::"):
                     raise IntrinsicError(
-                        f"{key} is not resolved locally (template.yaml uses Ref, Fn::GetAtt and Fn::Sub)"
+                        f"{key} is not resolved locally (template.yaml uses Ref, Fn::GetAtt, Fn::Sub and Fn::If)"
                     )
-            return {key: self.resolve(item) for key, item in value.items()}
+            resolved = {key: self._resolve(item) for key, item in value.items()}
+            return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            return [item for item in (self._resolve(item) for item in value) if item is not _NO_VALUE]
         return value
 
     def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return _NO_VALUE
         if name in self._parameters:
             return self._parameters[name]
         if name in self._pseudo:
@@ -96,6 +135,10 @@ class Resolver:
     # ------------------------------------------------------------- functions
     def _fn_ref(self, argument: Any) -> Any:
         return self.ref(str(self.resolve(argument)))
+
+    def _fn_if(self, argument: Any) -> Any:
+        name, when_true, when_false = argument
+        return self._resolve(when_true if self.condition(str(name)) else when_false)
 
     def _fn_get_att(self, argument: Any) -> Any:
         if isinstance(argument, str):
@@ -127,6 +170,7 @@ class Resolver:
         "Ref": _fn_ref,
         "Fn::GetAtt": _fn_get_att,
         "Fn::Sub": _fn_sub,
+        "Fn::If": _fn_if,
     }
 
 

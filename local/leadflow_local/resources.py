@@ -95,14 +95,11 @@ class ResourceRegistry:
     ) -> None:
         self.template = template
         self.place = place
-        conditional = sorted(lid for lid, res in template.resources.items() if "Condition" in res)
-        if template.document.get("Conditions") or conditional:
-            raise TemplateError(
-                "template conditions are not emulated locally (template.yaml has none): "
-                + (", ".join(conditional) or "Conditions")
-            )
         self.resolver = Resolver(
-            parameters=template.parameter_values(parameters), pseudo=place.pseudo, lookup=self._lookup
+            parameters=template.parameter_values(parameters),
+            pseudo=place.pseudo,
+            lookup=self._lookup,
+            conditions=template.document.get("Conditions") or {},
         )
         self._attributes: dict[str, ResourceAttributes] = {}
         self._in_progress: set[str] = set()
@@ -111,7 +108,14 @@ class ResourceRegistry:
         self.not_needed: Counter[str] = Counter()
         self.unknown: Counter[str] = Counter()
         self.queue_urls: dict[str, str] = {}  # ARN -> URL
-        self.active = set(template.resources)  # every resource: no conditions (see above)
+        try:  # what CloudFormation would create: resources without a condition, or whose condition holds
+            self.active = {
+                lid
+                for lid, res in template.resources.items()
+                if "Condition" not in res or self.resolver.condition(str(res["Condition"]))
+            }
+        except IntrinsicError as error:
+            raise TemplateError(f"template conditions: {error}") from error
 
     # ---------------------------------------------------------------- public
     def create_all(self) -> None:

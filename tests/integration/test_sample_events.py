@@ -2,7 +2,7 @@
 reply it documents. Samples of other areas are run by their area's test module (``ELSEWHERE``),
 which must name each of them: tracking samples by test_tracking.py, which holds their signing key,
 SES event samples by test_ses_events.py, nurture samples by test_nurture_runner.py, and the
-unsubscribe and confirm samples by test_preferences.py."""
+unsubscribe and confirm samples by test_preferences.py, CRM sync samples by test_crm_sync.py."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ ELSEWHERE = {
     "ses-": "test_ses_events.py",
     "nurture-": "test_nurture_runner.py",
     "preferences-": "test_preferences.py",
+    "sync-": "test_crm_sync.py",
 }
 
 

@@ -262,3 +262,24 @@ def test_schedule_names_are_the_stacks_own_so_two_stacks_can_share_an_account():
     for logical_id, name in schedules.items():
         assert isinstance(name, dict), logical_id
         assert name["Fn::Sub"].startswith("${AWS::StackName}-"), logical_id
+
+
+def test_salesforce_event_relay_is_optional_and_replaces_the_poll(template) -> None:
+    from leadflow_local.resources import AwsPlace, ResourceRegistry
+
+    place = AwsPlace(None, "us-east-1", "123456789012", "ops", "https://api.example.com")
+    relay = "aws.partner/salesforce.com/00D000000000001/0YL000000000001"
+    default = ResourceRegistry(template, place)
+    assert "SyncEventRelayRule" not in default.active
+    schedule = template.resources["SyncFunctionSalesforcePoll"]["Properties"]
+    assert default.resolver.resolve(schedule["State"]) == "ENABLED"
+    relayed = ResourceRegistry(template, place, {"SalesforceEventRelayBusName": relay})
+    assert {
+        "SyncEventRelayRule",
+        "SyncEventRelayPermission",
+        "SyncEventRelayDeadLetterPolicy",
+    } <= relayed.active
+    assert relayed.resolver.resolve(schedule["State"]) == "DISABLED"
+    rule = template.resources["SyncEventRelayRule"]["Properties"]
+    assert relayed.resolver.resolve(rule["EventBusName"]) == relay
+    assert rule["Targets"][0]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["SyncPollDeadLetterQueue", "Arn"]}

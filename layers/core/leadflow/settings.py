@@ -43,6 +43,19 @@ class Settings(BaseModel):
         alias="SES_CONFIGURATION_SET",
         description="the SES configuration set every send names, whose events feed bounces and complaints",
     )
+    sync_queue_url: str = Field(
+        default="", alias="SYNC_QUEUE_URL", description="SQS queue of CRM membership changes to send out"
+    )
+    sync_dead_letter_queue_url: str = Field(
+        default="",
+        alias="SYNC_DEAD_LETTER_QUEUE_URL",
+        description="where CRM syncs that failed wait for a replay",
+    )
+    connector_secret_prefix: str = Field(
+        default="",
+        alias="CONNECTOR_SECRET_PREFIX",
+        description="Secrets Manager name prefix of connector credentials (<stack>/connectors/)",
+    )
     unsubscribe_mailto: str = Field(
         default="",
         alias="UNSUBSCRIBE_MAILTO",

@@ -62,7 +62,6 @@ def test_nested_values_are_resolved_throughout() -> None:
     "expression",
     [
         {"Fn::Join": ["-", ["a", "b"]]},
-        {"Fn::If": ["IsDev", "a", "b"]},
         {"Fn::ImportValue": "other-stack-export"},
         {"Fn::FindInMap": ["Sizes", "dev", "Memory"]},
     ],
@@ -77,8 +76,11 @@ def test_unknown_references_are_clear_errors() -> None:
     resolve = resolver().resolve
     with pytest.raises(IntrinsicError, match="no resource"):
         resolve({"Ref": "Missing"})
-    with pytest.raises(IntrinsicError, match="pseudo parameter AWS::NoValue"):
-        resolve({"Ref": "AWS::NoValue"})
+    with pytest.raises(IntrinsicError, match="pseudo parameter AWS::Unknown"):
+        resolve({"Ref": "AWS::Unknown"})
+    with pytest.raises(IntrinsicError, match="no condition named 'IsDev'"):
+        resolve({"Fn::If": ["IsDev", "a", "b"]})
+    assert resolve({"A": {"Ref": "AWS::NoValue"}, "B": [1, {"Ref": "AWS::NoValue"}]}) == {"B": [1]}
 
 
 def test_environment_values_become_text_like_cloudformation_makes_them() -> None:

@@ -1,4 +1,4 @@
-"""The registry creates what the template declares, names what it leaves out, refuses conditions."""
+"""The registry creates what the template declares, names what it leaves out, and honours conditions."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_created_not_needed_and_unknown_types_are_each_counted(moto: None, tmp_p
     assert registry.resolver.get_att("Parked", "Arn") in attributes["Attributes"]["RedrivePolicy"]
 
 
-def test_a_conditional_resource_is_refused_by_name(moto: None, tmp_path: Path) -> None:
+def test_conditions_select_resources_and_fn_if_picks_values(moto: None, tmp_path: Path) -> None:
     path = template(
         tmp_path,
         """
@@ -68,11 +68,41 @@ def test_a_conditional_resource_is_refused_by_name(moto: None, tmp_path: Path) -
           Stage: {Type: String, Default: dev}
         Conditions:
           IsProd: !Equals [!Ref Stage, prod]
+          IsDev: !Not [!Condition IsProd]
+          Both: !And [!Condition IsDev, !Or [!Equals [a, a], !Condition IsProd]]
         Resources:
           Only:
             Type: AWS::SQS::Queue
             Condition: IsProd
+          Always:
+            Type: AWS::SQS::Queue
+            Properties:
+              VisibilityTimeout: !If [IsProd, 60, 45]
+              DelaySeconds: !If [Both, !Ref AWS::NoValue, 5]
         """,
     )
-    with pytest.raises(TemplateError, match=r"conditions are not emulated locally.*Only"):
+    dev = ResourceRegistry(load_template(path), PLACE)
+    dev.create_all()
+    assert "Only" not in dev.active
+    assert dev.created["AWS::SQS::Queue"] == 1
+    attributes = dev.client("sqs").get_queue_attributes(
+        QueueUrl=dev.resolver.ref("Always"), AttributeNames=["All"]
+    )
+    assert attributes["Attributes"]["VisibilityTimeout"] == "45"
+    assert attributes["Attributes"]["DelaySeconds"] == "0"  # left out: the queue's default
+
+
+def test_a_condition_the_stack_cannot_evaluate_is_refused_by_name(moto: None, tmp_path: Path) -> None:
+    path = template(
+        tmp_path,
+        """
+        Conditions:
+          Odd: !Select [0, [true]]
+        Resources:
+          Only:
+            Type: AWS::SQS::Queue
+            Condition: Odd
+        """,
+    )
+    with pytest.raises(TemplateError, match=r"template conditions: condition Odd"):
         ResourceRegistry(load_template(path), PLACE)

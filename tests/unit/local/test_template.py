@@ -42,6 +42,7 @@ def offline_resolver(template: ExpandedTemplate) -> Resolver:
         parameters=template.parameter_values(),
         pseudo=AwsPlace("http://moto", "us-east-1", "123456789012", "local", "http://local").pseudo,
         lookup=lookup,
+        conditions=template.document.get("Conditions") or {},
     )
 
 

@@ -61,3 +61,89 @@ def forget_cached() -> None:
     """Drop cached secrets (tests, and the local stack after it rotates the key)."""
     parameters.clear_caches()
     _providers.clear()
+
+
+# ---------------------------------------------------------------- connector credentials
+
+CONNECTOR_MAX_AGE_SECONDS = 60
+"""New credentials reach a warm sync function within a minute; a message burst costs one read."""
+
+
+class ConnectorSecretUnavailableError(RuntimeError):
+    """Secrets Manager could not be read or written (throttled, down): a retry may work."""
+
+
+def connector_secret_name(connector_id: str) -> str:
+    """One secret per stack and connector, under the prefix the template grants (``<stack>/connectors/``)."""
+    prefix = get_settings().connector_secret_prefix
+    if not prefix:
+        raise SigningKeyError("CONNECTOR_SECRET_PREFIX is not set")
+    return f"{prefix}{connector_id}"
+
+
+def connector_credentials(connector_id: str) -> dict[str, str] | None:
+    """The connector's credentials (a JSON object of strings), or None when they were never set."""
+    import json
+
+    from botocore.exceptions import ClientError
+
+    name = connector_secret_name(connector_id)
+    try:
+        value = _provider().get(name, max_age=CONNECTOR_MAX_AGE_SECONDS)
+    except GetParameterError as error:
+        cause = error.__cause__ or error.__context__  # Powertools re-raises without ``from``
+        if (
+            isinstance(cause, ClientError)
+            and cause.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+        ):
+            return None
+        raise ConnectorSecretUnavailableError(
+            f"the credentials of {connector_id} could not be read"
+        ) from None
+    try:
+        values = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        values = None
+    if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+        return None  # not written by Leadflow: as good as unset (the connector reports not configured)
+    return values
+
+
+def put_connector_credentials(connector_id: str, values: dict[str, str]) -> None:
+    """Stores (or replaces) the connector's credentials; the value is never returned by any route."""
+    import json
+
+    from botocore.exceptions import ClientError
+
+    client = aws.client("secretsmanager")
+    name = connector_secret_name(connector_id)
+    text = json.dumps(values, sort_keys=True)
+    try:
+        try:
+            client.put_secret_value(SecretId=name, SecretString=text)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            client.create_secret(
+                Name=name, SecretString=text, Description=f"Leadflow connector {connector_id} credentials"
+            )
+    except ClientError as error:
+        raise ConnectorSecretUnavailableError(
+            f"the credentials of {connector_id} could not be stored"
+        ) from error
+    parameters.clear_caches()  # this container reads the new value at once (others within a minute)
+
+
+def connector_configured(connector_id: str) -> bool:
+    """Whether credentials were set, without reading them (DescribeSecret)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        aws.client("secretsmanager").describe_secret(SecretId=connector_secret_name(connector_id))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return False
+        raise ConnectorSecretUnavailableError(
+            f"the credentials of {connector_id} could not be checked"
+        ) from error
+    return True

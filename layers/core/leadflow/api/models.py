@@ -173,6 +173,26 @@ class EnrollmentView(BaseModel):
     ] = Field(default_factory=list)
 
 
+class SyncErrorView(BaseModel):
+    code: Annotated[str, Field(description="the CRM's code (REQUEST_LIMIT_EXCEEDED, NOT_CONFIGURED, ...)")]
+    message: str
+    at: datetime
+
+
+class CrmSyncView(BaseModel):
+    connector_id: str
+    state: Annotated[str, Field(description="synced, pending or failed")]
+    reason: Annotated[
+        str | None, Field(description="why pending or failed: not_configured, retrying, rejected, ...")
+    ] = None
+    external_id: Annotated[
+        str | None, Field(description="the person's record id in the CRM (Lead or Contact)")
+    ]
+    member_ids: Annotated[dict[str, str | None], Field(description="campaign id -> the CRM's member id")] = {}
+    last_error: SyncErrorView | None = None
+    updated_at: datetime | None = None
+
+
 class ContactView(BaseModel):
     id: Annotated[str, Field(description="The contact id")]
     email: str
@@ -194,6 +214,34 @@ class ContactView(BaseModel):
     activities: Annotated[list[ActivityView], Field(description="Newest first")]
     created_at: datetime
     updated_at: datetime
+    crm_sync: Annotated[
+        list[CrmSyncView], Field(description="per connector: what its CRM holds for this contact")
+    ] = []
+
+
+class ConnectorHealthView(BaseModel):
+    last_success_at: datetime | None
+    last_error: SyncErrorView | None
+
+
+class ConnectorView(BaseModel):
+    id: str
+    kind: Annotated[str, Field(description="salesforce, dynamics or sugarcrm")]
+    instance_url: str
+    configured: Annotated[bool, Field(description="whether credentials were stored (they are never shown)")]
+    last_success_at: datetime | None
+    last_error: SyncErrorView | None
+    pending: Annotated[int, Field(description="contacts with memberships waiting to be sent")]
+    failed: Annotated[int, Field(description="contacts whose last send failed for good (see dead letters)")]
+    dead_letters: Annotated[
+        int, Field(description="messages in the sync dead-letter queue (every connector)")
+    ]
+
+
+class ReplayView(BaseModel):
+    connector_id: str
+    replayed: Annotated[int, Field(description="dead letters sent back to the sync queue")]
+    other_connectors: Annotated[int, Field(description="dead letters seen that belong to other connectors")]
 
 
 class DefinitionsApplied(BaseModel):
@@ -351,4 +399,6 @@ DOCUMENTED: tuple[type[BaseModel], ...] = (
     CampaignMembersView,
     MembershipReply,
     CampaignHistoryView,
+    ConnectorView,
+    ReplayView,
 )

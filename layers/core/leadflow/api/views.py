@@ -6,9 +6,14 @@ from leadflow.api.models import (
     ActivityView,
     CampaignHistoryView,
     CampaignMembershipView,
+<<<<<<< HEAD
     CampaignMembersView,
     CampaignMemberView,
+=======
+    ConnectorView,
+>>>>>>> crm-sync
     ContactView,
+    CrmSyncView,
     EnrollmentView,
     LedgerEntryView,
     ListMembersView,
@@ -17,10 +22,17 @@ from leadflow.api.models import (
     MembershipReply,
     PathStepView,
     ScoreLedgerView,
+    SyncErrorView,
 )
+<<<<<<< HEAD
 from leadflow.services.campaign_members import HistoryPage, MemberPage, PutOutcome
 from leadflow.services.contacts import ContactProfile, ListPage, ScoreLedger
 from leadflow.store.campaigns import Membership
+=======
+from leadflow.services.connectors import ConnectorStatus
+from leadflow.services.contacts import ContactProfile, ListPage, ScoreLedger
+from leadflow.store.crm_sync import SyncError, SyncState
+>>>>>>> crm-sync
 
 
 def contact_view(profile: ContactProfile) -> ContactView:
@@ -79,6 +91,37 @@ def contact_view(profile: ContactProfile) -> ContactView:
         ],
         created_at=contact.created_at,
         updated_at=contact.updated_at,
+        crm_sync=[crm_sync_view(state) for state in profile.crm_sync],
+    )
+
+
+def _sync_error(error: SyncError | None) -> SyncErrorView | None:
+    return SyncErrorView(code=error.code, message=error.message, at=error.at) if error else None
+
+
+def crm_sync_view(state: SyncState) -> CrmSyncView:
+    return CrmSyncView(
+        connector_id=state.connector_id,
+        state=state.state,
+        reason=state.reason,
+        external_id=state.external_person_id,
+        member_ids={campaign: member.member_id for campaign, member in state.members.items()},
+        last_error=_sync_error(state.last_error),
+        updated_at=state.updated_at,
+    )
+
+
+def connector_view(status: ConnectorStatus) -> ConnectorView:
+    return ConnectorView(
+        id=status.connector_id,
+        kind=status.kind,
+        instance_url=status.instance_url,
+        configured=status.configured,
+        last_success_at=status.health.last_success_at,
+        last_error=_sync_error(status.health.last_error),
+        pending=status.pending,
+        failed=status.failed,
+        dead_letters=status.dead_letters,
     )
 
 

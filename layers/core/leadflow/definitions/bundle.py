@@ -11,6 +11,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 from leadflow.definitions.base import DefinitionModel, reading_stored
 from leadflow.definitions.campaigns import Campaign
 from leadflow.definitions.checks import check_bundle
+from leadflow.definitions.connectors import Connector
 from leadflow.definitions.durations import TimeZoneName
 from leadflow.definitions.errors import DefinitionsError
 from leadflow.definitions.flows import Flow
@@ -45,6 +46,9 @@ class Bundle(DefinitionModel):
     email_templates: Annotated[list[EmailTemplate], Field(description="emails that flows send")] = []
     sync_rules: Annotated[list[SyncRule], Field(description="one-way MA<->CRM rules")] = []
     sites: Annotated[list[Site], Field(description="websites that send tracking events")] = []
+    connectors: Annotated[
+        list[Connector], Field(description="external CRMs (salesforce, dynamics, sugarcrm); no credentials")
+    ] = []
 
     _campaigns: dict[str, Campaign] = PrivateAttr(default_factory=dict)
     _forms: dict[str, Form] = PrivateAttr(default_factory=dict)
@@ -52,6 +56,7 @@ class Bundle(DefinitionModel):
     _flows: dict[str, Flow] = PrivateAttr(default_factory=dict)
     _templates: dict[str, EmailTemplate] = PrivateAttr(default_factory=dict)
     _sites_by_key: dict[str, Site] = PrivateAttr(default_factory=dict)
+    _connectors: dict[str, Connector] = PrivateAttr(default_factory=dict)
     _flows_by_trigger: dict[str, builtins.list[Flow]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
@@ -61,6 +66,7 @@ class Bundle(DefinitionModel):
         self._flows = {item.id: item for item in reversed(self.flows)}
         self._templates = {item.id: item for item in reversed(self.email_templates)}
         self._sites_by_key = {item.write_key: item for item in reversed(self.sites)}
+        self._connectors = {item.id: item for item in reversed(self.connectors)}
         for flow in self.flows:
             self._flows_by_trigger.setdefault(flow.trigger.kind, []).append(flow)
 
@@ -95,6 +101,9 @@ class Bundle(DefinitionModel):
 
     def template(self, template_id: str) -> EmailTemplate | None:
         return self._templates.get(template_id)
+
+    def connector(self, connector_id: str) -> Connector | None:
+        return self._connectors.get(connector_id)
 
     def site_by_write_key(self, write_key: str) -> Site | None:
         return self._sites_by_key.get(write_key)

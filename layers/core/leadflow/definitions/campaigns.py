@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import Field, PlainSerializer, ValidationInfo, field_validator
 
 from leadflow.definitions.base import DefinitionModel, DisplayName, ScalarValue, Slug
+from leadflow.definitions.connectors import ExternalCampaign
 
 
 class CampaignKind(StrEnum):
@@ -70,6 +71,7 @@ CRM_ONLY_FIELDS: tuple[str, ...] = (
     "actual_cost",
     "expected_revenue",
     "member_statuses",
+    "external",
     "custom_fields",
 )
 MA_ONLY_FIELDS: tuple[str, ...] = ("connected_crm_campaign",)
@@ -109,6 +111,10 @@ class Campaign(DefinitionModel):
             description="CRM only: the member statuses; default Sent (default) and Responded (responded)",
         ),
     ] = []
+    external: Annotated[
+        ExternalCampaign | None,
+        Field(description="CRM only: the campaign in a connector's CRM, {connector, id}"),
+    ] = None
     custom_fields: Annotated[
         dict[str, ScalarValue | None],
         Field(description="CRM only: extra fields passed to the CRM, such as {region: EMEA}"),
@@ -116,7 +122,7 @@ class Campaign(DefinitionModel):
 
     # ---- validation (field validators, so each error is reported at its key)
 
-    @field_validator(*CRM_ONLY_FIELDS[:-2], "custom_fields")
+    @field_validator(*CRM_ONLY_FIELDS[:-3], "external", "custom_fields")
     @classmethod
     def _crm_only(cls, value: Any, info: ValidationInfo) -> Any:
         if info.data.get("kind") is CampaignKind.MA and value not in (None, {}):

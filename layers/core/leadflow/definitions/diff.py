@@ -11,9 +11,10 @@ from leadflow.definitions.lists import ListKind
 from leadflow.definitions.scoring import Scoring
 from leadflow.definitions.sections import LIST_SECTIONS
 
-GUARDED_SECTIONS: tuple[str, ...] = ("campaigns", "forms", "lists", "flows", "sites")
+GUARDED_SECTIONS: tuple[str, ...] = ("campaigns", "forms", "lists", "flows", "sites", "connectors")
 """Sections whose items live systems depend on (sites post to forms, contacts sit in lists and
-campaigns, flows hold enrolments): removing one must be confirmed."""
+campaigns, flows hold enrolments, connectors hold credentials and sync state): removing one
+must be confirmed."""
 
 
 def _ids_diff(old: Sequence[Any], new: Sequence[Any]) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ LIST_SECTIONS: tuple[str, ...] = (
     "email_templates",
     "sync_rules",
     "sites",
+    "connectors",
 )
 """The sections that are lists of items with ids, in document order."""
 

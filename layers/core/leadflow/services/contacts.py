@@ -17,8 +17,10 @@ from leadflow.errors import NotFound, ValidationFailed
 from leadflow.services import definitions
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
+from leadflow.store import crm_sync as crm_sync_store
 from leadflow.store import enrollments as enrollments_store
 from leadflow.store.campaigns import Membership
+from leadflow.store.crm_sync import SyncState
 
 RECENT_ACTIVITIES = 50
 LEDGER_ROWS = 200
@@ -43,6 +45,7 @@ class ContactProfile:
     crm_campaigns: list[CrmCampaignOf]
     activities: list[Activity]  # newest first
     enrollments: list[Enrollment] = field(default_factory=list)  # one per flow
+    crm_sync: list[SyncState] = field(default_factory=list)  # one per connector
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,7 @@ def _profile(contact: Contact) -> ContactProfile:
         crm_campaigns=crm,
         activities=contacts_store.recent_activities(contact.contact_id, RECENT_ACTIVITIES),
         enrollments=[stored.enrollment for stored in enrollments_store.of_contact(contact.contact_id)],
+        crm_sync=crm_sync_store.states_of(contact.contact_id) if bundle.connectors else [],
     )
 
 

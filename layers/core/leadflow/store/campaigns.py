@@ -522,3 +522,9 @@ def delete_rows(keys: list[tuple[str, str]]) -> None:
                 for pk, sk in keys[start : start + 100]
             ]
         )
+# ---------------------------------------------------------------- connectors, read by store/crm_sync
+
+
+def connector_pk(connector_id: str) -> str:
+    """A connector's own items: ``HEALTH`` (last success, last error) and ``WATERMARK`` (inbound)."""
+    return f"CONNECTOR#{connector_id}"

@@ -7,7 +7,15 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 def all_routers() -> list[Router]:
     """Every public and admin router (imported lazily: only the OpenAPI route needs them all)."""
-    from leadflow.api.routes import admin, campaign_members, capture, preferences, privacy, tracking
+    from leadflow.api.routes import (
+        admin,
+        campaign_members,
+        capture,
+        connectors,
+        preferences,
+        privacy,
+        tracking,
+    )
 
     return [
         capture.router,
@@ -16,4 +24,5 @@ def all_routers() -> list[Router]:
         admin.router,
         privacy.router,
         campaign_members.router,
+        connectors.router,
     ]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from leadflow.definitions.checks.campaigns import check_campaigns
 from leadflow.definitions.checks.channels import check_channel_keys
+from leadflow.definitions.checks.connectors import check_connectors
 from leadflow.definitions.checks.context import Checker, Definitions
 from leadflow.definitions.checks.flows import check_flows
 from leadflow.definitions.checks.forms import check_forms
@@ -37,4 +38,5 @@ def check_bundle(
     check_flows(checker)
     check_sync_rules(checker)
     check_channel_keys(checker)
+    check_connectors(checker)
     return checker.problems

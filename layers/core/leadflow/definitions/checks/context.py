@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from leadflow.definitions.campaigns import Campaign, CampaignKind
+from leadflow.definitions.connectors import Connector
 from leadflow.definitions.errors import Problem
 from leadflow.definitions.flows import Flow
 from leadflow.definitions.forms import Form
@@ -37,12 +38,15 @@ class Definitions(Protocol):
     def sync_rules(self) -> Sequence[SyncRule]: ...
     @property
     def sites(self) -> Sequence[Site]: ...
+    @property
+    def connectors(self) -> Sequence[Connector]: ...
 
     def campaign(self, campaign_id: str) -> Campaign | None: ...
     def form(self, form_id: str) -> Form | None: ...
     def flow(self, flow_id: str) -> Flow | None: ...
     def template(self, template_id: str) -> EmailTemplate | None: ...
     def list(self, list_id: str) -> ContactList | None: ...
+    def connector(self, connector_id: str) -> Connector | None: ...
 
 
 _KIND_WORD = {CampaignKind.MA: "an MA", CampaignKind.CRM: "a CRM"}
@@ -118,6 +122,12 @@ class Checker:
         if flow is None and not self._opaque("flows", flow_id):
             self.add(path, f'unknown flow "{flow_id}"')
         return flow
+
+    def connector(self, path: str, connector_id: str) -> Connector | None:
+        connector = self.bundle.connector(connector_id)
+        if connector is None and not self._opaque("connectors", connector_id):
+            self.add(path, f'unknown connector "{connector_id}"')
+        return connector
 
     def template(self, path: str, template_id: str) -> EmailTemplate | None:
         template = self.bundle.template(template_id)
