@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from leadflow_cli import members, privacy
 from leadflow_cli import connectors as connectors_cli
+from leadflow_cli import members, privacy
 from leadflow_cli.client import AdminClient, ApiError
 
 DEFAULT_URL = "http://127.0.0.1:3000"

@@ -6,12 +6,9 @@ from leadflow.api.models import (
     ActivityView,
     CampaignHistoryView,
     CampaignMembershipView,
-<<<<<<< HEAD
     CampaignMembersView,
     CampaignMemberView,
-=======
     ConnectorView,
->>>>>>> crm-sync
     ContactView,
     CrmSyncView,
     EnrollmentView,
@@ -24,15 +21,11 @@ from leadflow.api.models import (
     ScoreLedgerView,
     SyncErrorView,
 )
-<<<<<<< HEAD
 from leadflow.services.campaign_members import HistoryPage, MemberPage, PutOutcome
-from leadflow.services.contacts import ContactProfile, ListPage, ScoreLedger
-from leadflow.store.campaigns import Membership
-=======
 from leadflow.services.connectors import ConnectorStatus
 from leadflow.services.contacts import ContactProfile, ListPage, ScoreLedger
+from leadflow.store.campaigns import Membership
 from leadflow.store.crm_sync import SyncError, SyncState
->>>>>>> crm-sync
 
 
 def contact_view(profile: ContactProfile) -> ContactView:

@@ -522,6 +522,8 @@ def delete_rows(keys: list[tuple[str, str]]) -> None:
                 for pk, sk in keys[start : start + 100]
             ]
         )
+
+
 # ---------------------------------------------------------------- connectors, read by store/crm_sync
 
 
