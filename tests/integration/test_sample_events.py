@@ -78,7 +78,7 @@ def test_samples_are_valid_json_files():
         assert isinstance(json.loads(path.read_text()), dict), path.name
 
 
-# ---------------------------------------------------------------- reports (docs/REPORTS.md)
+#: The report samples (docs/REPORTS.md): bus events as the report queue delivers them, and a funnel read.
 REPORT_SAMPLES = {
     "reports-funnel-events",
     "reports-crm-member-events",
