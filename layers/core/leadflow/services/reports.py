@@ -54,16 +54,18 @@ def campaign_list() -> list[CampaignSummary]:
 
 
 def campaign_detail(campaign_id: str) -> CampaignSummary:
-    """One campaign and its figures: an MA campaign's 16 GetItems; a CRM campaign's hierarchy
-    (itself and its descendants), 16 GetItems each."""
+    """One campaign and its figures: 16 GetItems for a campaign without children; a parent's
+    hierarchy needs its descendants' counters too, read as the list does (16 queries)."""
     campaigns = _campaigns()
     found = next((campaign for campaign in campaigns if campaign.id == campaign_id), None)
     if found is None:
         raise NotFound(f'no campaign "{campaign_id}" in the active definitions')
     if not found.is_crm:
         return CampaignSummary(found, None, aggregates.campaign_counts(campaign_id, crm=False).members)
-    tree = {found.id, *figures.descendants(campaigns)[found.id]}
-    counts = {member: aggregates.campaign_counts(member, crm=True) for member in tree}
+    if figures.descendants(campaigns)[found.id]:
+        counts, _ = aggregates.all_campaign_counts()
+    else:
+        counts = {found.id: aggregates.campaign_counts(campaign_id, crm=True)}
     row = next(row for row in figures.crm_report(campaigns, counts) if row.campaign.id == campaign_id)
     return CampaignSummary(found, row, 0)
 
