@@ -323,7 +323,7 @@ def test_status_changes_and_removals_move_the_per_status_counts(world):
             first_response=True,
         ),
         member("CrmCampaignMemberRemoved", "r1", "bob", previous_status="Contacted", responded=True),
-        # an admin moves ann back: still a response once counted
+        # an admin moves ann back: no longer in a responded status
         member(
             "CrmCampaignMemberStatusChanged",
             "s2",
@@ -337,7 +337,14 @@ def test_status_changes_and_removals_move_the_per_status_counts(world):
     assert reports(_sqs_event(*events), LambdaContext()) == {"batchItemFailures": []}
     figures = _ok(world.get(f"/v1/admin/campaigns/{c}"))["figures"]
     assert figures["members"] == 1
-    assert figures["responded"] == 1
+    assert figures["responded"] == 0
     assert figures["statuses"] == {"Sent": 1, "Contacted": 0}
-    assert figures["response_rate"] == 1
+    assert figures["response_rate"] == 0
+    assert figures["cost_per_response"] is None
+    events = [
+        member("CrmCampaignMemberStatusChanged", "s3", "ann", status="Contacted", previous_status="Sent")
+    ]
+    assert reports(_sqs_event(*events), LambdaContext()) == {"batchItemFailures": []}
+    figures = _ok(world.get(f"/v1/admin/campaigns/{c}"))["figures"]
+    assert figures["responded"] == 1
     assert figures["cost_per_response"] == 1000

@@ -61,9 +61,9 @@ def test_the_day_is_the_utc_day_of_the_events_own_time_when_it_has_one():
     assert tally.updates[0].day == date(2026, 11, 23)
 
 
-def test_membership_events_move_members_statuses_and_responses():
+def test_membership_events_move_members_and_status_counts():
     base = {"event_id": "e", "contact_id": "c", "campaign_id": "x"}
-    added = aggregates.tally(_event("CrmCampaignMemberAdded", {**base, "status": "Sent"}))
+    added = aggregates.tally(_event("CrmCampaignMemberAdded", {**base, "status": "Sent", "responded": False}))
     assert added.updates[0].adds == {"members": 1, "s#Sent": 1}
     changed = aggregates.tally(
         _event(
@@ -71,11 +71,11 @@ def test_membership_events_move_members_statuses_and_responses():
             {**base, "status": "Attended", "previous_status": "Sent", "first_response": True},
         )
     )
-    assert changed.updates[0].adds == {"s#Attended": 1, "s#Sent": -1, "responded": 1}
+    assert changed.updates[0].adds == {"s#Attended": 1, "s#Sent": -1}
     removed = aggregates.tally(
         _event("CrmCampaignMemberRemoved", {**base, "previous_status": "Attended", "responded": True})
     )
-    assert removed.updates[0].adds == {"members": -1, "s#Attended": -1, "responded": -1}
+    assert removed.updates[0].adds == {"members": -1, "s#Attended": -1}
     assert removed.updates[0].family is Family.CRM
 
 
@@ -206,11 +206,12 @@ def test_a_parent_rolls_up_its_whole_tree_and_children_follow_their_parent():
         _crm("child-a", parent="root"),
         Campaign.model_validate({"id": "ma", "kind": "ma", "name": "MA"}),
     ]
+    # responded is read from the statuses the campaign marks responded (default: "Responded")
     counts = {
-        "root": r.CampaignCounts(1, 0),
-        "child-a": r.CampaignCounts(2, 1, {"Responded": 1}),
-        "grandchild": r.CampaignCounts(4, 2),
-        "child-b": r.CampaignCounts(3, 3),
+        "root": r.CampaignCounts(1, 0, {"Sent": 1}),
+        "child-a": r.CampaignCounts(2, 0, {"Sent": 1, "Responded": 1}),
+        "grandchild": r.CampaignCounts(4, 0, {"Sent": 2, "Responded": 2}),
+        "child-b": r.CampaignCounts(3, 99, {"Responded": 3}),
     }
     rows = {row.campaign.id: row for row in r.crm_report(campaigns, counts)}
     assert list(rows) == ["root", "child-b", "child-a", "grandchild"]
@@ -221,6 +222,7 @@ def test_a_parent_rolls_up_its_whole_tree_and_children_follow_their_parent():
     assert rows["root"].hierarchy.roi == Decimal("2.3333")
     assert rows["root"].hierarchy.cost_per_response == Decimal("50.00")
     assert rows["root"].own.members == 1
+    assert rows["child-b"].own.responded == 3  # from its statuses, whatever the counts said
     assert rows["child-a"].hierarchy.members == 6
     assert rows["child-a"].hierarchy.roi is None  # spent 0
     assert rows["grandchild"].depth == 2
@@ -231,9 +233,13 @@ def test_a_parent_rolls_up_its_whole_tree_and_children_follow_their_parent():
 def test_a_stored_cycle_cannot_loop_the_roll_up():
     # apply refuses cycles (definitions/checks/campaigns.py); a bundle stored before must still report
     campaigns = [_crm("a", parent="b"), _crm("b", parent="a"), _crm("c", parent="c")]
-    rows = {row.campaign.id: row for row in r.crm_report(campaigns, {"a": r.CampaignCounts(1, 1)})}
+    rows = {
+        row.campaign.id: row
+        for row in r.crm_report(campaigns, {"a": r.CampaignCounts(1, 0, {"Responded": 1})})
+    }
     assert set(rows) == {"a", "b", "c"}
     assert rows["b"].hierarchy.members == 1
+    assert rows["b"].hierarchy.responded == 1
 
 
 @given(st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=12), st.data())
@@ -313,3 +319,23 @@ def test_a_day_parses():
     assert r.parse_day("2026-11-24", "to") == date(2026, 11, 24)
     assert r.parse_day(None, "to") is None
     assert datetime(2026, 11, 24, tzinfo=UTC).date() == r.parse_day("2026-11-24", "from")
+
+
+def test_responded_is_the_members_now_in_a_responded_status():
+    campaign = Campaign.model_validate(
+        {
+            "id": "w",
+            "kind": "crm",
+            "name": "W",
+            "member_statuses": [
+                {"name": "Sent", "default": True},
+                {"name": "Registered", "responded": True},
+                {"name": "Attended", "responded": True},
+            ],
+        }
+    )
+    counts = {"w": r.CampaignCounts(5, 0, {"Sent": 2, "Registered": 1, "Attended": 2})}
+    (row,) = r.crm_report([campaign], counts)
+    assert row.own.responded == 3
+    assert row.own.response_rate == Decimal("0.6")
+    assert list(row.own.statuses) == ["Sent", "Registered", "Attended"]

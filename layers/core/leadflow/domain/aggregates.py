@@ -4,8 +4,8 @@ counted in one write, and the arithmetic is unit-tested without AWS.
 The reports function keeps three families of counters, each sharded by the contact, so a viral
 form spreads its writes over :data:`COUNTER_SHARDS` items instead of one:
 
-- CRM campaign figures: ``members``, ``responded`` (members who have ever responded) and one count
-  per member status;
+- CRM campaign figures: ``members`` and one count per member status (how many responded is the
+  sum of the statuses the campaign marks ``responded``, read with the definitions);
 - MA campaign figures: ``members`` (people who joined by behaviour);
 - the funnel: per UTC day, the contacts entering each lifecycle stage, overall and per MA campaign.
 
@@ -28,7 +28,6 @@ COUNTER_SHARDS = 16
 #: The funnel's scope that counts every contact, whatever their MA campaign.
 OVERALL = "ALL"
 MEMBERS = "members"
-RESPONDED = "responded"
 _STATUS_PREFIX = "s#"
 
 #: The events the reports function consumes (its bus rule's ``detail-type`` list).
@@ -121,20 +120,17 @@ class _MaJoined(_Detail):
 class _MemberAdded(_Detail):
     campaign_id: _Id
     status: _StatusName
-    responded: bool = False
 
 
 class _MemberChanged(_Detail):
     campaign_id: _Id
     status: _StatusName
     previous_status: _StatusName | None = None
-    first_response: bool = False
 
 
 class _MemberRemoved(_Detail):
     campaign_id: _Id
     previous_status: _StatusName | None = None
-    responded: bool = False
 
 
 class UncountedEventError(ValueError):
@@ -172,18 +168,18 @@ def _member_tally(kind: str, detail: dict[str, Any]) -> Tally:
         added = _MemberAdded.model_validate(detail)
         base: _Detail = added
         campaign = added.campaign_id
-        adds = {MEMBERS: 1, status_counter(added.status): 1, RESPONDED: int(added.responded)}
+        adds = {MEMBERS: 1, status_counter(added.status): 1}
     elif kind == "CrmCampaignMemberStatusChanged":
         changed = _MemberChanged.model_validate(detail)
         base, campaign = changed, changed.campaign_id
-        adds = {status_counter(changed.status): 1, RESPONDED: int(changed.first_response)}
+        adds = {status_counter(changed.status): 1}
         if changed.previous_status is not None:
             previous = status_counter(changed.previous_status)
             adds[previous] = adds.get(previous, 0) - 1
     else:
         removed = _MemberRemoved.model_validate(detail)
         base, campaign = removed, removed.campaign_id
-        adds = {MEMBERS: -1, RESPONDED: -int(removed.responded)}
+        adds = {MEMBERS: -1}
         if removed.previous_status is not None:
             adds[status_counter(removed.previous_status)] = -1
     adds = {name: value for name, value in adds.items() if value != 0}

@@ -26,7 +26,8 @@ DEFAULT_WINDOW_DAYS = 30
 @dataclass(frozen=True, slots=True)
 class CampaignCounts:
     """A campaign's counters summed over their shards (never below zero: events of one member
-    may arrive out of order, and a removal counted before its add is made up when it lands)."""
+    may arrive out of order, and a removal counted before its add is made up when it lands).
+    ``responded`` is not stored: :meth:`responding` sums the statuses that count as responded."""
 
     members: int = 0
     responded: int = 0
@@ -37,6 +38,12 @@ class CampaignCounts:
         for name, count in other.statuses.items():
             statuses[name] = statuses.get(name, 0) + count
         return CampaignCounts(self.members + other.members, self.responded + other.responded, statuses)
+
+    def responding(self, responded_statuses: Iterable[str]) -> CampaignCounts:
+        """These counts with ``responded``: the members now in a status the campaign marks
+        ``responded`` (as a CRM counts responses)."""
+        responded = sum(max(0, self.statuses.get(name, 0)) for name in set(responded_statuses))
+        return CampaignCounts(self.members, responded, self.statuses)
 
     def clamped(self) -> CampaignCounts:
         return CampaignCounts(
@@ -180,11 +187,17 @@ def crm_report(campaigns: Sequence[Campaign], counts: Mapping[str, CampaignCount
     below = descendants(crm.values())
     direct = children_of(crm.values())
     rows = []
+    own = {
+        campaign.id: counts.get(campaign.id, CampaignCounts())
+        .responding(s.name for s in campaign.responded_statuses())
+        .clamped()
+        for campaign in crm.values()
+    }
     for campaign in _tree_order(crm, direct):
-        own_counts = counts.get(campaign.id, CampaignCounts()).clamped()
+        own_counts = own[campaign.id]
         total_counts, total_money = own_counts, Money.of(campaign)
         for child in below[campaign.id]:
-            total_counts = total_counts + counts.get(child, CampaignCounts()).clamped()
+            total_counts = total_counts + own[child]
             total_money = total_money + Money.of(crm[child])
         names = campaign.status_names()
         rows.append(

@@ -2,7 +2,7 @@
 
 Layout (pk / sk):
 - ``STATS#<shard 00-15>`` / ``CRM#<campaign>``   a CRM campaign's counters from the contacts of one
-                                                 shard: ``members``, ``responded``, ``s#<status>``
+                                                 shard: ``members`` and ``s#<status>`` per status
 - ``STATS#<shard 00-15>`` / ``MA#<campaign>``    an MA campaign's ``members`` from one shard
 - ``FUNNEL#<shard 00-15>`` / ``DAY#<yyyy-mm-dd>#<scope>``
                                                  contacts entering each stage that UTC day (one number
@@ -27,7 +27,6 @@ from leadflow.domain.aggregates import (
     COUNTER_SHARDS,
     MEMBERS,
     OVERALL,
-    RESPONDED,
     STAGES,
     CounterUpdate,
     Family,
@@ -158,7 +157,7 @@ def _counts(item: dict[str, Any]) -> CampaignCounts:
         status = status_of_counter(name)
         if status is not None:
             statuses[status] = int(value)
-    return CampaignCounts(int(item.get(MEMBERS, 0)), int(item.get(RESPONDED, 0)), statuses)
+    return CampaignCounts(int(item.get(MEMBERS, 0)), 0, statuses)
 
 
 def all_campaign_counts() -> tuple[dict[str, CampaignCounts], dict[str, int]]:
