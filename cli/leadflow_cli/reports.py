@@ -326,7 +326,7 @@ def _draw_funnel(body: dict[str, Any], ma_campaign: str | None) -> Any:
     axes.set_ylim(-0.6, len(stages) - 0.2)
     axes.axis("off")
     axes.set_title(
-        f"{title}\n{body['from']} to {body['to']} ({body['days']} days), contacts entering each stage",
+        f"{title}\n{body['from']} to {body['to']} ({body['days']} day{'s' if body['days'] != 1 else ''}), contacts entering each stage",
         fontsize=12,
         color=_INK,
         loc="left",
@@ -340,7 +340,7 @@ def _draw_roi(body: dict[str, Any]) -> Any:
 
     rows = body["campaigns"]
     height = max(2.5, 0.62 * len(rows) + 1.6)
-    figure, axes = plt.subplots(figsize=(9, height))
+    figure, axes = plt.subplots(figsize=(10, height))
     labels, values, colours = [], [], []
     for row in rows:
         total = row["hierarchy"]
@@ -354,13 +354,15 @@ def _draw_roi(body: dict[str, Any]) -> Any:
     axes.axvline(0, color=_MUTED, linewidth=0.8)
     axes.set_yticks(positions, labels, fontsize=10, color=_INK)
     span = max([abs(v) for v in values] + [100])
-    axes.set_xlim(-span * 1.15 if min([*values, 0]) < 0 else -span * 0.05, span * 1.6)
+    axes.set_xlim(-span * 1.15 if min([*values, 0]) < 0 else -span * 0.05, span * 2.1)
     for y, row, value in zip(positions, rows, values, strict=True):
         total = row["hierarchy"]
         roi_text = "ROI n/a" if total["roi"] is None else f"ROI {_percent(total['roi'])}"
-        detail = f"{roi_text}  ·  cost {_money(total['actual_cost']) or '-'}  ·  revenue {_money(total['expected_revenue']) or '-'}"
+        detail = f"cost {_money(total['actual_cost']) or '-'}  ·  revenue {_money(total['expected_revenue']) or '-'}"
         detail += f"  ·  {total['responded']:,}/{total['members']:,} responded"
-        axes.text(max(value, 0) + span * 0.03, y, detail, va="center", fontsize=8.5, color=_MUTED)
+        x = max(value, 0) + span * 0.03
+        axes.text(x, y + 0.1, roi_text, va="bottom", fontsize=10, fontweight="bold", color=_INK)
+        axes.text(x, y - 0.05, detail, va="top", fontsize=8.5, color=_MUTED)
     axes.set_xlabel("ROI: (expected revenue - actual cost) / actual cost, %", color=_MUTED)
     axes.spines[["top", "right", "left"]].set_visible(False)
     axes.tick_params(axis="y", length=0)

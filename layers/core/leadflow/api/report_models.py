@@ -24,7 +24,7 @@ Number = Annotated[
 
 class FiguresView(BaseModel):
     members: Annotated[int, Field(description="Members now")]
-    responded: Annotated[int, Field(description="Members who have reached a responded status")]
+    responded: Annotated[int, Field(description="Members now in a status the campaign marks responded")]
     response_rate: Annotated[Number, Field(description="responded / members; null without members")]
     budgeted_cost: Annotated[Number, Field(description="As defined (summed for a hierarchy)")]
     actual_cost: Annotated[Number, Field(description="As defined (summed for a hierarchy)")]
