@@ -29,11 +29,11 @@ def _post(stack: DevStack, form: str, email: str, **fields: object) -> None:
     response.raise_for_status()
 
 
-def _track(stack: DevStack, email: str, *types: str) -> None:
-    events = [{"type": kind, "email": email} for kind in types]
+def _track(stack: DevStack, email: str, *events: dict[str, object]) -> None:
+    batch = [{"email": email, **event} for event in events]
     response = requests.post(
         f"{stack.url}/v1/events",
-        json={"write_key": "wk_demo_local", "events": events},
+        json={"write_key": "wk_demo_local", "events": batch},
         headers={"Origin": ORIGIN},
         timeout=10,
     )
@@ -46,12 +46,20 @@ def demo_traffic(stack: DevStack) -> None:
         email = f"webinar{n}@example.com"
         _post(stack, "webinar-signup", email, first_name="Web", role="Engineer")
         if n % 4 == 0:
-            _track(stack, email, "download", "page_view")
+            _track(
+                stack,
+                email,
+                {"type": "page_view", "url": "https://www.example.com/pricing"},
+                {
+                    "type": "download",
+                    "properties": {"asset_id": "wp-1", "asset_type": "whitepaper", "topic": "Costs"},
+                },
+            )
     for n in range(14):
         email = f"contact{n}@example.com"
         _post(stack, "contact-us", email, first_name="Con", company="Acme")
         if n % 3 == 0:
-            _track(stack, email, "trial_signup")
+            _track(stack, email, {"type": "trial_signup"})
     stack.drain()
 
 
