@@ -348,7 +348,7 @@ def _draw_roi(body: dict[str, Any]) -> Any:
         values.append(0 if roi is None else roi * 100)
         colours.append(_NONE if roi is None else (_GOOD if roi >= 0 else _BAD))
         suffix = " (with children)" if row["children"] else ""
-        labels.append("   " * row["depth"] + row["name"] + suffix)
+        labels.append(("\u21b3 " * min(row["depth"], 1)) + row["name"] + suffix)  # a child: "↳ name"
     positions = list(range(len(rows)))[::-1]
     axes.barh(positions, values, color=colours, height=0.6)
     axes.axvline(0, color=_MUTED, linewidth=0.8)
