@@ -14,6 +14,7 @@ from typing import Any
 
 from leadflow_cli import connectors as connectors_cli
 from leadflow_cli import members, privacy
+from leadflow_cli import reports
 from leadflow_cli.client import AdminClient, ApiError
 
 DEFAULT_URL = "http://127.0.0.1:3000"
@@ -227,6 +228,7 @@ def _parser() -> argparse.ArgumentParser:
     members.register(commands)
 
     connectors_cli.register(commands)
+    reports.register(commands)
     commands.add_parser("dev", help="run Leadflow locally (see `leadflow dev --help`)", add_help=False)
     return parser
 

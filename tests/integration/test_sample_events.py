@@ -47,7 +47,7 @@ def _named_in(module: str, sample: str) -> bool:
 def test_every_sample_event_is_exercised_by_a_test():
     samples = {path.stem for path in EVENTS.glob("*.json")}
     elsewhere = {name for name in samples if name.startswith(tuple(ELSEWHERE))}
-    assert samples - elsewhere == {*HANDLED_HERE, "process-activity-batch"}
+    assert samples - elsewhere == {*HANDLED_HERE, "process-activity-batch", *REPORT_SAMPLES}
     unrun = [
         name
         for name in sorted(elsewhere)
@@ -101,3 +101,52 @@ def test_process_sample_batch_keeps_the_visitors_history(aws, demo_bundle):
 def test_samples_are_valid_json_files():
     for path in EVENTS.glob("*.json"):
         assert isinstance(json.loads(path.read_text()), dict), path.name
+
+
+#: The report samples (docs/REPORTS.md): bus events as the report queue delivers them, and a funnel read.
+REPORT_SAMPLES = {
+    "reports-funnel-events",
+    "reports-crm-member-events",
+    "reports-crm-member-removed",
+    "reports-admin-funnel",
+}
+
+
+def _reports(name: str) -> dict:
+    return functions.load("reports").lambda_handler(load(name), LambdaContext(function_name="reports"))
+
+
+def _admin(path: str, **query: str) -> dict:
+    from tests.support.events import http_event
+
+    event = http_event("GET", path, query=query or None, iam=True)
+    return json_body(functions.load("admin").lambda_handler(event, LambdaContext(function_name="admin")))
+
+
+def test_report_samples_are_counted_once_and_read_back(aws, demo_bundle):
+    for name in ("reports-funnel-events", "reports-crm-member-events"):
+        assert _reports(name) == {"batchItemFailures": []}
+        assert _reports(name) == {"batchItemFailures": []}  # redelivered: counted once
+    reply = functions.load("admin").lambda_handler(load("reports-admin-funnel"), LambdaContext())
+    assert reply["statusCode"] == 200, reply.get("body")
+    funnel = json_body(reply)
+    # created (subscriber), then lead, then a jump to sql that passes mql
+    assert funnel["overall"]["counts"] == {
+        "subscriber": 1,
+        "lead": 1,
+        "mql": 1,
+        "sql": 1,
+        "opportunity": 0,
+        "customer": 0,
+    }
+    assert [row["ma_campaign_id"] for row in funnel["ma_campaigns"]] == ["webinar-q3"]
+    webinar = _admin("/v1/admin/campaigns/crm-webinar-q3")
+    assert webinar["figures"]["statuses"] == {"Sent": 0, "Registered": 0, "Attended": 1, "No-show": 0}
+    assert webinar["figures"]["responded"] == 1
+    assert webinar["figures"]["cost_per_response"] == 4200.5
+    assert _admin("/v1/admin/campaigns/webinar-q3")["members"] == 1
+    assert _reports("reports-crm-member-removed") == {"batchItemFailures": []}
+    webinar = _admin("/v1/admin/campaigns/crm-webinar-q3")
+    assert webinar["figures"]["members"] == 0
+    assert webinar["figures"]["responded"] == 0
+    assert webinar["figures"]["statuses"]["Attended"] == 0

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadflow.api.report_models import DOCUMENTED_REPORTS
+
 EventType = Literal["page_view", "download", "event_registration", "trial_signup", "custom"]
 _ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 
@@ -401,4 +403,5 @@ DOCUMENTED: tuple[type[BaseModel], ...] = (
     CampaignHistoryView,
     ConnectorView,
     ReplayView,
+    *DOCUMENTED_REPORTS,
 )

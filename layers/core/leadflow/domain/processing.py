@@ -220,7 +220,17 @@ def _announce(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:
     facts = activity.facts
     events = outcome.events
     if facts.contact_created:
-        events.append(("ContactCreated", {**contact, "status": facts.status, "source": activity.type}))
+        events.append(
+            (
+                "ContactCreated",
+                {
+                    **contact,
+                    "status": facts.status,
+                    "source": activity.type,
+                    "ma_campaign_id": after.ma_campaign_id,
+                },
+            )
+        )
     if facts.ma_campaign_joined:
         events.append(("MaCampaignJoined", {**contact, "ma_campaign_id": facts.ma_campaign_joined}))
     if activity.type == "form_submit":
@@ -250,7 +260,12 @@ def _announce(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:
             )
         )
     if before.stage != after.stage:
-        events.append(("LifecycleStageChanged", {**contact, "from": before.stage, "to": after.stage}))
+        events.append(
+            (
+                "LifecycleStageChanged",
+                {**contact, "from": before.stage, "to": after.stage, "ma_campaign_id": after.ma_campaign_id},
+            )
+        )
     if outcome.qualified:
         events.append(
             (
@@ -432,5 +447,10 @@ def flow_update(
             )
         )
     if state.stage != after.stage:
-        outcome.events.append(("LifecycleStageChanged", {**contact, "from": state.stage, "to": after.stage}))
+        outcome.events.append(
+            (
+                "LifecycleStageChanged",
+                {**contact, "from": state.stage, "to": after.stage, "ma_campaign_id": after.ma_campaign_id},
+            )
+        )
     return outcome

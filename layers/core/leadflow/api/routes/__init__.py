@@ -14,6 +14,7 @@ def all_routers() -> list[Router]:
         connectors,
         preferences,
         privacy,
+        reports,
         tracking,
     )
 
@@ -25,4 +26,5 @@ def all_routers() -> list[Router]:
         privacy.router,
         campaign_members.router,
         connectors.router,
+        reports.router,
     ]
