@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow_cli import connectors as connectors_cli
-from leadflow_cli import members, privacy
-from leadflow_cli import reports
+from leadflow_cli import members, privacy, reports
 from leadflow_cli.client import AdminClient, ApiError
 
 DEFAULT_URL = "http://127.0.0.1:3000"
