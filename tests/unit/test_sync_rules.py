@@ -166,3 +166,226 @@ def test_reached_statuses_walk_the_campaigns_order_forward_only():
     assert reached_statuses(campaign, "Registered", "Won") == ["Attended", "Won"]
     assert reached_statuses(campaign, "Won", "Sent") == []
     assert reached_statuses(campaign, "Sent", "Gone") == []
+
+
+# ---------------------------------------------------------------- the pass (domain/processing.py)
+
+from datetime import timedelta  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from leadflow.domain.processing import crm_step, process  # noqa: E402
+from leadflow.domain.state import ContactState  # noqa: E402
+
+
+def state(**values: Any) -> ContactState:
+    return ContactState(contact_id="c1", **values)
+
+
+def custom(name: str, n: int = 0, **facts: Any) -> Activity:
+    return Activity(
+        activity_id=f"a-{name}-{n}",
+        type="custom",
+        occurred_at=NOON + timedelta(minutes=n),
+        contact_id="c1",
+        properties={"name": name},
+        facts=ActivityFacts(**facts),
+    )
+
+
+def tagging(*names: str) -> dict[str, Any]:
+    """Scoring rules: the custom event ``n`` tags the contact ``n``."""
+    return {
+        "rules": [
+            {"id": f"s-{n}", "when": {"activity": "custom", "name": n}, "points": 1, "add_tags": [n]}
+            for n in names
+        ]
+    }
+
+
+def changes(outcome: Any) -> list[tuple[str, str | None, str, str]]:
+    return [(c.campaign_id, c.previous_status, c.status, c.source) for c in outcome.crm_memberships]
+
+
+def test_an_ma_to_crm_rule_adds_then_moves_forward_and_reapplying_changes_nothing():
+    model = bundle(
+        [
+            to_crm("vip", {"has_tag": "vip"}, status="Registered"),
+            to_crm("hot", {"score_at_least": 3}, status="Won"),
+        ],
+        scoring=tagging("vip", "more"),
+    )
+    first = process(model, state(), custom("vip"))
+    assert changes(first) == [("crm-x", None, "Registered", "rule")]
+    assert first.after.crm_statuses == {"crm-x": "Registered"}
+    assert [kind for kind, _ in first.events][-1] == "CrmCampaignMemberAdded"
+    again = process(model, first.after, custom("vip", 1))  # tag already there: nothing can start to hold
+    assert changes(again) == []
+    second = process(model, again.after, custom("more", 2))  # the score crosses 3
+    assert changes(second) == [("crm-x", "Registered", "Won", "rule")]
+    _, detail = next(event for event in second.events if event[0] == "CrmCampaignMemberStatusChanged")
+    assert detail["previous_status"] == "Registered"
+    assert detail["first_response"] is True
+
+
+def test_a_rule_never_moves_a_status_back_even_after_an_admin_moved_it_forward():
+    model = bundle([to_crm("vip", {"has_tag": "vip"}, status="Registered")], scoring=tagging("vip"))
+    outcome = process(model, state(crm_statuses={"crm-x": "Won"}), custom("vip"))
+    assert changes(outcome) == []
+    assert outcome.after.crm_statuses == {"crm-x": "Won"}
+
+
+def test_a_closed_campaign_refuses_a_rule_and_the_refusal_is_kept():
+    model = bundle([to_crm("late", {"has_tag": "vip"}, campaign="crm-closed")], scoring=tagging("vip"))
+    outcome = process(model, state(), custom("vip"))
+    assert changes(outcome) == []
+    assert outcome.crm_refused == [("crm-closed", "campaign_closed")]
+
+
+def test_joining_an_ma_campaign_mirrors_into_its_connected_crm_campaign_once():
+    model = bundle([])
+    joined = Activity(
+        activity_id="a-form",
+        type="form_submit",
+        occurred_at=NOON,
+        contact_id="c1",
+        properties={"form_id": "signup"},
+        facts=ActivityFacts(ma_campaign_joined="webinar", contact_created=True),
+    )
+    outcome = process(model, state(ma_campaign_id="webinar"), joined)
+    assert changes(outcome) == [("crm-mirror", None, "Sent", "connected")]
+    again = process(model, outcome.after, joined.model_copy(update={"activity_id": "a-form-2"}))
+    assert changes(again) == []
+
+
+def test_crm_to_ma_rules_act_on_the_ma_side_and_never_on_the_ma_campaign():
+    model = bundle(
+        [
+            to_crm("vip", {"has_tag": "vip"}, status="Attended"),
+            to_ma("attended", {"crm_campaign": "crm-x", "status": "Registered"}, add_tags=["came"]),
+            to_ma("nurture", {"crm_campaign": "crm-x"}, add_to_list="nurture", enroll="post-webinar"),
+        ],
+        scoring=tagging("vip"),
+    )
+    outcome = process(model, state(ma_campaign_id=None), custom("vip"))
+    assert outcome.after.tags == {"vip", "came"}  # Registered was reached on the way to Attended
+    assert outcome.lists_joined == ["nurture"]
+    assert outcome.flows_to_enroll == ["post-webinar"]
+    assert outcome.after.ma_campaign_id is None
+    assert outcome.sync_rules_fired == ["vip", "attended", "nurture"]
+
+
+def test_a_manual_crm_change_runs_crm_to_ma_rules_but_never_touches_the_ma_campaign():
+    model = bundle([to_ma("attended", {"crm_campaign": "crm-x", "status": "Attended"}, add_to_list="vips")])
+    recorded = Activity(
+        activity_id="a-crm",
+        type="crm_status_changed",
+        occurred_at=NOON,
+        contact_id="c1",
+        properties={
+            "campaign_id": "crm-x",
+            "status": "Attended",
+            "previous_status": "Sent",
+            "source": "manual",
+        },
+    )
+    before = state(ma_campaign_id="webinar", crm_statuses={"crm-x": "Attended"})
+    outcome = process(model, before, recorded)
+    assert outcome.after.ma_campaign_id == "webinar"
+    assert outcome.after.lists == {"vips"}
+    assert changes(outcome) == []  # the service wrote the membership; the pass does not rewrite it
+    [(kind, detail)] = [event for event in outcome.events if event[0].startswith("CrmCampaign")]
+    assert kind == "CrmCampaignMemberStatusChanged"
+    assert (detail["previous_status"], detail["status"], detail["source"]) == ("Sent", "Attended", "manual")
+
+
+def test_a_rule_loop_ends_inside_one_pass_with_each_rule_fired_once():
+    # A: tag loop -> X Registered; B: X Registered -> list vips; C: in vips -> X Attended;
+    # D: X Attended -> tag loop again (matches A again): the pass ends, each rule once
+    model = bundle(
+        [
+            to_crm("a", {"has_tag": "loop"}, status="Registered"),
+            to_ma("b", {"crm_campaign": "crm-x", "status": "Registered"}, add_to_list="vips"),
+            to_crm("c", {"in_list": "vips"}, status="Attended"),
+            to_ma("d", {"crm_campaign": "crm-x", "status": "Attended"}, add_tags=["loop", "done"]),
+            to_crm("e", {"has_tag": "done"}, campaign="crm-y"),
+        ],
+        scoring=tagging("loop"),
+    )
+    outcome = process(model, state(), custom("loop"))
+    assert outcome.sync_rules_fired == ["a", "b", "c", "d", "e"]
+    assert changes(outcome) == [
+        ("crm-x", None, "Registered", "rule"),
+        ("crm-x", "Registered", "Attended", "rule"),
+        ("crm-y", None, "Sent", "rule"),
+    ]
+    replay = process(model, outcome.after, custom("loop", 1))
+    assert changes(replay) == []
+    assert replay.sync_rules_fired == []
+
+
+def test_a_flow_step_goes_through_the_same_decision_and_sets_off_crm_to_ma_rules():
+    model = bundle([to_ma("any", {"crm_campaign": "crm-x"}, add_tags=["in-x"])])
+    outcome = crm_step(model, state(), "crm-x", "Registered", source="flow", at="2026-11-24T12:00:00Z")
+    assert changes(outcome) == [("crm-x", None, "Registered", "flow")]
+    assert outcome.after.tags == {"in-x"}
+    assert [kind for kind, _ in outcome.events] == ["CrmCampaignMemberAdded"]
+    again = crm_step(model, outcome.after, "crm-x", "Sent", source="flow", at="2026-11-24T13:00:00Z")
+    assert changes(again) == []
+    assert again.events == []
+
+
+# ---------------------------------------------------------------- order independence (hypothesis)
+
+ORDER = [status["name"] for status in STATUSES]
+TAGS = ["t0", "t1", "t2", "t3", "t4"]
+
+ma_rules = st.lists(st.tuples(st.sampled_from(TAGS), st.sampled_from(ORDER)), min_size=1, max_size=6)
+back_rules = st.lists(st.tuples(st.sampled_from(ORDER), st.sampled_from(TAGS)), max_size=4)
+
+
+def _rule_set(forward: list[tuple[str, str]], back: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    rules = [to_crm(f"f{i}", {"has_tag": tag}, status=status) for i, (tag, status) in enumerate(forward)]
+    rules += [
+        to_ma(f"b{i}", {"crm_campaign": "crm-x", "status": status}, add_tags=[tag])
+        for i, (status, tag) in enumerate(back)
+    ]
+    return rules
+
+
+def _expected(forward: list[tuple[str, str]], back: list[tuple[str, str]], tags: set[str]) -> str | None:
+    """The max status reachable: close the tag set over the rules, independent of any order."""
+    tags, best = set(tags), -1
+    while True:
+        best = max([best] + [ORDER.index(status) for tag, status in forward if tag in tags])
+        more = {tag for status, tag in back if ORDER.index(status) <= best} - tags
+        if not more:
+            return ORDER[best] if best >= 0 else None
+        tags |= more
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    forward=ma_rules,
+    back=back_rules,
+    events=st.lists(st.sampled_from(TAGS), min_size=1, max_size=5),
+    data=st.data(),
+)
+def test_the_final_status_is_the_max_reachable_whatever_the_order_of_rules_and_activities(
+    forward, back, events, data
+):
+    rules = _rule_set(forward, back)
+    shuffled_rules = data.draw(st.permutations(rules))
+    shuffled_events = data.draw(st.permutations(events))
+    finals = []
+    for rule_set, order in ((rules, events), (shuffled_rules, shuffled_events)):
+        model = bundle(rule_set, scoring=tagging(*TAGS))
+        current = state()
+        for n, name in enumerate(order):
+            outcome = process(model, current, custom(name, n))
+            assert len(outcome.sync_rules_fired) == len(set(outcome.sync_rules_fired))  # each once a pass
+            current = outcome.after
+        finals.append((current.crm_statuses.get("crm-x"), current.tags))
+    assert finals[0] == finals[1]
+    assert finals[0][0] == _expected(forward, back, set(events))
