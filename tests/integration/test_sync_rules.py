@@ -151,7 +151,8 @@ def test_a_manual_crm_status_runs_crm_to_ma_rules_and_never_changes_the_ma_campa
     process_all(aws)
     queues.read_all(tap)
     before = contacts_store.get_contact(contact_id, consistent=True)
-    assert before is not None and before.ma_campaign_id == "ebook-q4"
+    assert before is not None
+    assert before.ma_campaign_id == "ebook-q4"
     crm_members.change_membership("crm-webinar", contact_id, "Attended", source="manual", mode="set")
     process_all(aws)
     contact = contacts_store.get_contact(contact_id, consistent=True)
