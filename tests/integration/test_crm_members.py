@@ -59,9 +59,11 @@ def test_an_admin_add_is_written_at_once_and_announced_once(aws_tapped, contact_
     assert result.created
     assert result.membership.status == "Invited"
     stored = campaigns_store.get_membership("crm-webinar", contact_id)
-    assert stored is not None and (stored.status, stored.source) == ("Invited", "manual")
+    assert stored is not None
+    assert (stored.status, stored.source) == ("Invited", "manual")
     contact = contacts_store.get_contact(contact_id, consistent=True)
-    assert contact is not None and contact.crm["crm-webinar"] == "Invited"
+    assert contact is not None
+    assert contact.crm["crm-webinar"] == "Invited"
     events = _settle(aws_tapped)
     assert [(e["detail-type"], e["detail"]["status"], e["detail"]["source"]) for e in events] == [
         ("CrmCampaignMemberAdded", "Invited", "manual")
@@ -78,12 +80,15 @@ def test_a_status_change_records_the_first_response_and_keeps_history(aws_tapped
     attended = crm_members.change_membership(
         "crm-webinar", contact_id, "Attended", source="manual", mode="set"
     )
-    assert registered.change is not None and registered.change.first_response
-    assert attended.change is not None and not attended.change.first_response
+    assert registered.change is not None
+    assert registered.change.first_response
+    assert attended.change is not None
+    assert not attended.change.first_response
     stored = campaigns_store.get_membership("crm-webinar", contact_id)
     assert stored is not None
     assert stored.source == "import"  # who added the member is kept
-    assert stored.responded and stored.responded_at == registered.change.at
+    assert stored.responded
+    assert stored.responded_at == registered.change.at
     history = campaigns_store.membership_history_of(contact_id, "crm-webinar")
     assert [(row.get("from"), row.get("to")) for row in history] == [
         (None, "Invited"),
@@ -115,7 +120,8 @@ def test_a_replayed_change_id_changes_nothing(aws_tapped, contact_id):
     replay = crm_members.change_membership(
         "crm-webinar", contact_id, "Registered", source="import", mode="set", change_id="imp_1:7"
     )
-    assert first.change is not None and replay.change is None
+    assert first.change is not None
+    assert replay.change is None
     assert replay.membership.status == "Invited"
     assert len(_settle(aws_tapped)) == 2
 
@@ -139,7 +145,8 @@ def test_a_removal_keeps_the_history_and_is_announced(aws_tapped, contact_id):
     crm_members.remove_membership("crm-webinar", contact_id)
     assert campaigns_store.get_membership("crm-webinar", contact_id) is None
     contact = contacts_store.get_contact(contact_id, consistent=True)
-    assert contact is not None and "crm-webinar" not in contact.crm
+    assert contact is not None
+    assert "crm-webinar" not in contact.crm
     assert [row.get("to") for row in campaigns_store.membership_history_of(contact_id, "crm-webinar")] == [
         "Registered",
         None,

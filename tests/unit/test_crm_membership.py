@@ -68,11 +68,14 @@ def test_a_new_member_gets_the_default_status_and_the_add_is_announced():
 
 def test_a_responded_status_sets_the_first_response_once():
     first = decide(webinar(), "c1", member("Invited"), "Registered", mode="forward", source="rule", at=AT)
-    assert first is not None and first.first_response and first.responded_at == AT
+    assert first is not None
+    assert first.first_response
+    assert first.responded_at == AT
     after = crm_membership.snapshot_after(first)
     second = decide(webinar(), "c1", after, "Attended", mode="forward", source="rule", at=LATER)
     assert second is not None
-    assert second.responded and not second.first_response
+    assert second.responded
+    assert not second.first_response
     assert second.responded_at == AT
     kind, detail = crm_membership.member_event(second)
     assert kind == "CrmCampaignMemberStatusChanged"
@@ -83,7 +86,8 @@ def test_a_responded_status_sets_the_first_response_once():
 def test_the_profile_view_knows_a_past_response_without_its_time():
     known = member("No-show", has_responded=True)
     change = decide(webinar(), "c1", known, "Attended", mode="set", source="manual", at=LATER)
-    assert change is not None and not change.first_response
+    assert change is not None
+    assert not change.first_response
 
 
 def test_forward_writers_never_move_a_status_back_or_repeat_it():
@@ -119,7 +123,8 @@ def test_a_closed_campaign_takes_no_new_members_but_members_still_move(status: s
     with pytest.raises(CampaignClosed):
         decide(webinar(status), "c1", None, "Invited", mode="set", source="manual", at=AT)
     moved = decide(webinar(status), "c1", member("Invited"), "Attended", mode="set", source="manual", at=AT)
-    assert moved is not None and moved.status == "Attended"
+    assert moved is not None
+    assert moved.status == "Attended"
 
 
 def test_an_ma_campaign_is_never_joined_by_an_add():

@@ -271,7 +271,9 @@ def campaign_history(
     campaign_id: str, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a campaign's membership changes, shard by shard (each shard in time order)."""
-    return _sharded_page("MEMBERHIST", campaign_id, MEMBER_SHARDS, cursor=cursor, limit=limit, sk_prefix="")
+    return _sharded_page(
+        "MEMBERHIST", campaign_id, MEMBER_SHARDS, cursor=cursor, limit=limit, sk_prefix="", max_sk=512
+    )
 
 
 # ---------------------------------------------------------------- definitions
@@ -410,13 +412,14 @@ def _sharded_page(
     limit: int,
     status: str | None = None,
     sk_prefix: str = "CONTACT#",
+    max_sk: int = 128,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Walks ``<prefix>#<owner>#00`` .. ``#<shards-1>`` in order; the cursor (shard, start key) is
     handed to the client, so it is checked before it reaches DynamoDB (``ValueError``: a 422)."""
     import base64
     import json
 
-    shard, start = _read_cursor(prefix, owner_id, shards, cursor, sk_prefix) if cursor else (0, None)
+    shard, start = _read_cursor(prefix, owner_id, shards, cursor, sk_prefix, max_sk) if cursor else (0, None)
     rows: list[dict[str, Any]] = []
     while shard < shards and len(rows) < limit:
         kwargs: dict[str, Any] = {
@@ -443,7 +446,7 @@ def _sharded_page(
 
 
 def _read_cursor(
-    prefix: str, owner_id: str, shards: int, cursor: str, sk_prefix: str
+    prefix: str, owner_id: str, shards: int, cursor: str, sk_prefix: str, max_sk: int
 ) -> tuple[int, dict[str, Any] | None]:
     """The shard and start key a cursor names. The client sends it back, so it is checked to be a
     key of this owner's shard before it reaches DynamoDB: anything else is a ValueError (a 422)."""
@@ -471,7 +474,7 @@ def _read_cursor(
         or set(sk) != {"S"}
         or not isinstance(sk["S"], str)
         or not sk["S"].startswith(sk_prefix)
-        or len(sk["S"]) > 512
+        or len(sk["S"]) > max_sk
     ):
         raise ValueError("malformed cursor")
     return shard, key
