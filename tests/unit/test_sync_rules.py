@@ -389,3 +389,47 @@ def test_the_final_status_is_the_max_reachable_whatever_the_order_of_rules_and_a
         finals.append((current.crm_statuses.get("crm-x"), current.tags))
     assert finals[0] == finals[1]
     assert finals[0][0] == _expected(forward, back, set(events))
+
+
+def _recorded(kind: str, **properties: Any) -> Activity:
+    return Activity(
+        activity_id=f"a-{kind}", type=kind, occurred_at=NOON, contact_id="c1", properties=properties
+    )
+
+
+def test_a_recorded_change_that_names_no_crm_campaign_sets_nothing_off():
+    model = bundle([to_ma("any-x", {"crm_campaign": "crm-x"}, add_tags=["in-x"])])
+    hostile = [
+        _recorded("crm_status_changed"),  # no properties at all
+        _recorded("crm_status_changed", campaign_id=["crm-x"], status="Sent"),  # not a string
+        _recorded("crm_status_changed", campaign_id="gone", status="Sent"),  # no such campaign
+        _recorded("crm_status_changed", campaign_id="webinar", status="Sent"),  # an MA campaign
+        _recorded("crm_member_removed", campaign_id="crm-x", previous_status="Sent"),  # a removal
+    ]
+    for activity in hostile:
+        outcome = process(model, state(crm_statuses={"crm-x": "Sent"}), activity)
+        assert outcome.sync_rules_fired == [], activity
+        assert outcome.after.tags == set()
+        assert outcome.crm_memberships == []
+
+
+def test_a_disabled_flow_named_by_a_crm_to_ma_rule_is_not_started():
+    from leadflow.domain.processing import flows_to_start
+
+    flows = [
+        {
+            "id": "post-webinar",
+            "enabled": False,
+            "trigger": {"tag_added": "x"},
+            "steps": [{"id": "w", "wait": "1d"}],
+        }
+    ]
+    model = bundle(
+        [to_crm("vip", {"has_tag": "vip"}), to_ma("in", {"crm_campaign": "crm-x"}, enroll="post-webinar")],
+        scoring=tagging("vip"),
+        flows=flows,
+    )
+    activity = custom("vip")
+    outcome = process(model, state(), activity)
+    assert outcome.flows_to_enroll == ["post-webinar"]
+    assert flows_to_start(model, outcome, activity) == []
