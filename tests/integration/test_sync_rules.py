@@ -317,3 +317,42 @@ def test_apply_refuses_rules_and_links_that_name_what_does_not_exist(apply_bundl
         "sync_rules[4].then.add_to_list",
     }
     assert any(path.endswith(".connected_crm_campaign") for path in fields)
+
+
+def test_a_flow_update_or_list_step_sets_off_ma_to_crm_rules(aws, apply_bundle, capture, tap):
+    bundle = sync_bundle(
+        {
+            "id": "nurtured-to-sales",
+            "direction": "ma_to_crm",
+            "when": {"has_tag": "nurtured"},
+            "then": {"add_to_crm_campaign": "crm-sales"},
+        },
+        {
+            "id": "attendees-to-webinar",
+            "direction": "ma_to_crm",
+            "when": {"in_list": "attendees"},
+            "then": {"add_to_crm_campaign": "crm-webinar", "status": "Registered"},
+        },
+    )
+    bundle["flows"].append(
+        {
+            "id": "ebook-nurture",
+            "trigger": {"form_submitted": "ebook"},
+            "steps": [
+                {"id": "tag", "update": {"add_tags": ["nurtured"]}},
+                {"id": "list", "add_to_list": "attendees"},
+            ],
+        }
+    )
+    apply_bundle(bundle)
+    contact_id = submitted_contact(capture, {"email": "fay@example.com"}, form="ebook")
+    process_all(aws)
+    queues.drain(functions.load("nurture").lambda_handler, aws.queues["StepQueue"])
+    assert statuses(contact_id) == {"crm-sales": ("Sent", "rule"), "crm-webinar": ("Registered", "rule")}
+    events = member_events(tap)
+    assert ("CrmCampaignMemberAdded", "crm-sales", None, "Sent", "rule") in events
+    assert ("CrmCampaignMemberAdded", "crm-webinar", None, "Registered", "rule") in events
+    contact = contacts_store.get_contact(contact_id, consistent=True)
+    assert contact is not None
+    assert contact.crm == {"crm-sales": "Sent", "crm-webinar": "Registered"}
+    assert contact.ma_campaign_id == "ebook-q4"

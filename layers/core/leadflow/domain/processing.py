@@ -405,6 +405,13 @@ def sync(bundle: Bundle, outcome: Outcome, delta: Delta, activity: Activity | No
         )
 
 
+def sync_after(bundle: Bundle, outcome: Outcome, at: str) -> None:
+    """The sync rules a change made outside an activity (a flow's update or list step) sets off,
+    and the events of the memberships they change."""
+    sync(bundle, outcome, first_delta(bundle, outcome, None), None, at)
+    outcome.events += [crm_membership.member_event(change) for change in outcome.crm_memberships]
+
+
 def crm_step(
     bundle: Bundle, state: ContactState, campaign_id: str, status: str | None, *, source: str, at: str
 ) -> Outcome:
@@ -414,8 +421,7 @@ def crm_step(
     if change_crm_membership(bundle, outcome, campaign_id, status, source=source, at=at) is None:
         return outcome
     _segments(bundle, outcome)
-    sync(bundle, outcome, first_delta(bundle, outcome, None), None, at)
-    outcome.events += [crm_membership.member_event(change) for change in outcome.crm_memberships]
+    sync_after(bundle, outcome, at)
     return outcome
 
 
@@ -570,4 +576,5 @@ def flow_update(
         )
     if state.stage != after.stage:
         outcome.events.append(("LifecycleStageChanged", {**contact, "from": state.stage, "to": after.stage}))
+    sync_after(bundle, outcome, clock.iso(at))
     return outcome

@@ -192,6 +192,7 @@ def _contact_items(
                     campaigns_store.list_membership_delete(item, contact.contact_id)
                     for item in state.lists - after.lists
                 ],
+                *crm_changes.membership_items(outcome.crm_memberships, cause_id=effect.effect_id),
             ]
             return items, list(outcome.events), outcome
         case AddToList():
@@ -199,14 +200,27 @@ def _contact_items(
                 return [], [], None
             joined = processing.Outcome(before=state, after=state.copy(), lists_joined=[effect.list_id])
             joined.after.lists.add(effect.list_id)
+            processing.sync_after(bundle, joined, stamp)  # the MA->CRM rules the list can set off
+            after = joined.after
             return (
                 [
-                    contacts_store.profile_update(contact, {"lists": sorted(joined.after.lists)}, now),
-                    campaigns_store.list_membership_put(
-                        effect.list_id, contact.contact_id, source="flow", now=stamp
-                    ),
+                    contacts_store.profile_update(contact, profile_changes(after), now),
+                    *[
+                        campaigns_store.list_membership_put(
+                            item,
+                            contact.contact_id,
+                            source="flow" if item == effect.list_id else "rule",
+                            now=stamp,
+                        )
+                        for item in sorted(after.lists - state.lists)
+                    ],
+                    *[
+                        campaigns_store.list_membership_delete(item, contact.contact_id)
+                        for item in sorted(state.lists - after.lists)
+                    ],
+                    *crm_changes.membership_items(joined.crm_memberships, cause_id=effect.effect_id),
                 ],
-                [],
+                list(joined.events),
                 joined,
             )
         case AddToCrmCampaign():
