@@ -14,7 +14,7 @@ os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
 # Powertools warns, once per invocation that records no metric, on stderr between the tables.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-from bench import batching, capture, cold_start, compose, processing  # noqa: E402  (after the environment)
+from bench import batching, capture, cold_start, compose, processing, sync_rules  # noqa: E402  (after the environment)
 
 capture.main()
 print()
@@ -23,5 +23,7 @@ print()
 compose.main()
 print()
 batching.main([])
+print()
+sync_rules.main([])
 print()
 sys.exit(cold_start.main(sys.argv[1:]))

@@ -49,13 +49,13 @@ def _flow(trigger: str) -> object:
         ("{list_joined: vips}", Happening(lists_joined=frozenset({"vips"})), Happening()),
         (
             "{crm_member_status: {campaign: crm-x, status: Attended}}",
-            Happening(crm_campaign="crm-x", crm_status="Attended"),
-            Happening(crm_campaign="crm-x", crm_status="Sent"),
+            Happening(crm_changed=frozenset({"crm-x"}), crm_reached=frozenset({("crm-x", "Attended")})),
+            Happening(crm_changed=frozenset({"crm-x"}), crm_reached=frozenset({("crm-x", "Sent")})),
         ),
         (
             "{crm_member_status: {campaign: crm-x}}",
-            Happening(crm_campaign="crm-x", crm_status="Sent"),
-            Happening(crm_campaign="crm-y", crm_status="Sent"),
+            Happening(crm_changed=frozenset({"crm-x"})),
+            Happening(crm_changed=frozenset({"crm-y"}), crm_reached=frozenset({("crm-y", "Sent")})),
         ),
         (
             "{activity: {activity: custom, name: cart_abandoned}}",

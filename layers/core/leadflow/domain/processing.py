@@ -18,11 +18,13 @@ from leadflow.domain.conditions import holds
 from leadflow.domain.crm_membership import MembershipChange, MembershipRefused
 from leadflow.domain.rule_index import index_for
 from leadflow.domain.state import ContactState
+from leadflow.domain.sync_rules import Delta, reached_statuses, sync_rule_index
 from leadflow.domain.temperature import temperature_for
 
 if TYPE_CHECKING:
     from leadflow.definitions import Bundle
     from leadflow.definitions.actions import Action
+    from leadflow.definitions.campaigns import Campaign
     from leadflow.definitions.flows import Flow
     from leadflow.domain.activities import Activity
     from leadflow.domain.nurture.triggers import Happening
@@ -64,6 +66,12 @@ class Outcome:
     crm_memberships: list[MembershipChange] = field(default_factory=list)
     #: membership changes the definitions asked for but the campaign refused (closed, unknown status)
     crm_refused: list[tuple[str, str]] = field(default_factory=list)
+    #: (campaign, status) a membership reached in this pass, by a change made here or recorded by
+    #: the activity, walking the campaign's order (sync_rules.reached_statuses)
+    crm_reached: list[tuple[str, str]] = field(default_factory=list)
+    #: CRM campaigns whose membership was added or changed status in this pass
+    crm_changed: list[str] = field(default_factory=list)
+    sync_rules_fired: list[str] = field(default_factory=list)
     flows_to_enroll: list[str] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     qualified: bool = False
@@ -82,6 +90,7 @@ class Outcome:
             or before.lists != after.lists
             or before.rule_days != after.rule_days
             or before.qualified_at != after.qualified_at
+            or before.crm_statuses != after.crm_statuses
         )
 
 
@@ -97,7 +106,10 @@ def process(bundle: Bundle, state: ContactState, activity: Activity) -> Outcome:
     if activity.type in _LEAD_ACTIVITIES and stage_rank(after.stage) < stage_rank("lead"):
         after.stage = "lead"
     _qualify(bundle, outcome, activity)
+    _connected(bundle, outcome, activity)
+    _recorded_crm_change(bundle, outcome, activity)
     _segments(bundle, outcome)
+    sync(bundle, outcome, first_delta(bundle, outcome, activity), activity, clock.iso(activity.occurred_at))
     after.last_activity_at = max(filter(None, (state.last_activity_at, activity.occurred_at)))
     _announce(bundle, outcome, activity)
     return outcome
@@ -181,6 +193,7 @@ def change_crm_membership(
     if change is not None:
         crm_membership.record_in(outcome.after, change)
         outcome.crm_memberships.append(change)
+        _note_reached(campaign, outcome, change)
     return change
 
 
@@ -305,6 +318,128 @@ def _recorded_member_event(activity: Activity) -> tuple[str, dict[str, Any]]:
     return crm_membership.member_event(change)
 
 
+# ---------------------------------------------------------------- CRM sync rules and connected campaigns
+
+
+def _note_reached(campaign: Campaign, outcome: Outcome, change: MembershipChange) -> None:
+    """What a membership change means for the rest of the pass: CRM->MA rules and the
+    ``crm_member_status`` triggers read the statuses it reached."""
+    outcome.crm_changed.append(change.campaign_id)
+    outcome.crm_reached += [
+        (change.campaign_id, name)
+        for name in reached_statuses(campaign, change.previous_status, change.status)
+    ]
+
+
+def _connected(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:
+    """A contact who joins an MA campaign is mirrored, once, into its connected CRM campaign with
+    that campaign's default status (never the other way: CRM members never join an MA campaign)."""
+    joined = activity.facts.ma_campaign_joined
+    campaign = bundle.campaign(joined) if joined else None
+    target = campaign.connected_crm_campaign if campaign is not None and campaign.is_ma else None
+    if target is not None and target not in outcome.after.crm_statuses:
+        change_crm_membership(
+            bundle, outcome, target, None, source="connected", at=clock.iso(activity.occurred_at)
+        )
+
+
+def _recorded_crm_change(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:
+    """A ``crm_status_changed`` activity: the membership service wrote the change already (row,
+    history, the profile's status); the pass learns what it reached, for the CRM->MA rules."""
+    if activity.type != "crm_status_changed":
+        return
+    change = crm_membership.change_from_activity(
+        outcome.after.contact_id, dict(activity.properties), clock.iso(activity.occurred_at)
+    )
+    campaign = bundle.campaign(change.campaign_id) if change is not None else None
+    if change is not None and campaign is not None and campaign.is_crm:
+        _note_reached(campaign, outcome, change)
+
+
+def first_delta(bundle: Bundle, outcome: Outcome, activity: Activity | None) -> Delta:
+    """Everything the pass has changed so far, as the sync rule index reads it."""
+    before, after = outcome.before, outcome.after
+    bands = bundle.scoring.temperature
+    return Delta(
+        activity=activity,
+        tags_added=set(outcome.tags_added),
+        lists_joined=set(outcome.lists_joined),
+        stage=after.stage if after.stage != before.stage else None,
+        score_before=before.score,
+        score_after=after.score,
+        temperature_changed=temperature_for(before.score, bands) != temperature_for(after.score, bands),
+        ma_campaign_joined=activity.facts.ma_campaign_joined if activity is not None else None,
+        crm_changed=set(outcome.crm_changed),
+        crm_reached=set(outcome.crm_reached),
+        fields_changed=before.fields != after.fields,
+        subscription_changed=before.status != after.status,
+    )
+
+
+def sync(bundle: Bundle, outcome: Outcome, delta: Delta, activity: Activity | None, at: str) -> None:
+    """Applies the sync rules ``delta`` makes hold, then those their own changes make hold, to a
+    fixpoint, all inside this one pass (one transaction).
+
+    The bound: each rule fires at most once per pass, and every round after the first exists only
+    because a rule fired in the round before, so a pass has at most (enabled rules + 1) rounds. A
+    loop (rule A adds to X; X's status adds a tag or list that matches A again) ends with A fired
+    once; as statuses only move forward, A firing again could not have changed anything."""
+    index = sync_rule_index(bundle)
+    if index.empty:
+        return
+    fired: set[str] = set()
+    after = outcome.after
+    while delta:
+        marks = (len(outcome.tags_added), len(outcome.lists_joined), len(outcome.crm_reached))
+        changed_mark = len(outcome.crm_changed)
+        for rule in index.ma_to_crm(delta):
+            if rule.id not in fired and holds(rule.when, after, activity=activity, scoring=bundle.scoring):
+                fired.add(rule.id)
+                outcome.sync_rules_fired.append(rule.id)
+                target = rule.then
+                change_crm_membership(
+                    bundle, outcome, target.add_to_crm_campaign, target.status, source="rule", at=at
+                )
+        for match in index.crm_to_ma(delta):
+            back, then = match.rule, match.rule.then
+            if back.id not in fired and holds(match.rest, after, activity=activity, scoring=bundle.scoring):
+                fired.add(back.id)
+                outcome.sync_rules_fired.append(back.id)
+                _add_tags(outcome, list(then.add_tags))
+                if then.add_to_list is not None and then.add_to_list not in after.lists:
+                    after.lists.add(then.add_to_list)
+                    outcome.lists_joined.append(then.add_to_list)
+                if then.enroll is not None:
+                    outcome.flows_to_enroll.append(then.enroll)
+        _segments(bundle, outcome)
+        delta = Delta(
+            tags_added=set(outcome.tags_added[marks[0] :]),
+            lists_joined=set(outcome.lists_joined[marks[1] :]),
+            crm_reached=set(outcome.crm_reached[marks[2] :]),
+            crm_changed=set(outcome.crm_changed[changed_mark:]),
+        )
+
+
+def sync_after(bundle: Bundle, outcome: Outcome, at: str) -> None:
+    """The sync rules a change made outside an activity (a flow's update or list step) sets off,
+    and the events of the memberships they change."""
+    sync(bundle, outcome, first_delta(bundle, outcome, None), None, at)
+    outcome.events += [crm_membership.member_event(change) for change in outcome.crm_memberships]
+
+
+def crm_step(
+    bundle: Bundle, state: ContactState, campaign_id: str, status: str | None, *, source: str, at: str
+) -> Outcome:
+    """A membership change made outside an activity (a flow's ``add_to_crm_campaign`` step): the
+    same forward-only decision, then the sync rules it sets off, and the events to announce."""
+    outcome = Outcome(before=state, after=state.copy())
+    if change_crm_membership(bundle, outcome, campaign_id, status, source=source, at=at) is None:
+        return outcome
+    _segments(bundle, outcome)
+    sync_after(bundle, outcome, at)
+    return outcome
+
+
 def _qualify_trigger(bundle: Bundle, activity: Activity) -> str:
     rules = bundle.scoring.qualify
     return "activity" if rules is not None and activity.type in rules.or_activity else "score"
@@ -356,9 +491,15 @@ def decay(bundle: Bundle, state: ContactState, due: datetime) -> Outcome:
 
 # ---------------------------------------------------------------- nurture: enrolling and flow updates
 
-#: The trigger kinds one applied activity can fire (date fields come round through their index;
-#: CRM member statuses arrive with the CRM connector).
-_ACTIVITY_TRIGGERS = ("form_submitted", "tag_added", "score_reached", "list_joined", "activity")
+#: The trigger kinds one applied activity can fire (date fields come round through their index).
+_ACTIVITY_TRIGGERS = (
+    "form_submitted",
+    "tag_added",
+    "score_reached",
+    "list_joined",
+    "activity",
+    "crm_member_status",
+)
 
 
 def happening_of(outcome: Outcome, activity: Activity) -> Happening:
@@ -373,6 +514,8 @@ def happening_of(outcome: Outcome, activity: Activity) -> Happening:
         score_before=outcome.before.score,
         score_after=outcome.after.score,
         lists_joined=frozenset(outcome.lists_joined),
+        crm_changed=frozenset(outcome.crm_changed),
+        crm_reached=frozenset(outcome.crm_reached),
     )
 
 
@@ -453,4 +596,5 @@ def flow_update(
                 {**contact, "from": state.stage, "to": after.stage, "ma_campaign_id": after.ma_campaign_id},
             )
         )
+    sync_after(bundle, outcome, clock.iso(at))
     return outcome

@@ -24,7 +24,7 @@ from leadflow.domain.state import profile_changes, state_of
 from leadflow.errors import TemporarilyUnavailable
 from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
-from leadflow.services import definitions
+from leadflow.services import crm_changes, definitions
 from leadflow.services.nurture import enrolling
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
@@ -130,9 +130,9 @@ def _apply(active: definitions.ActiveDefinitions, contact: Contact, activity: Ac
         )
     for list_id in outcome.lists_left:
         items.append(campaigns_store.list_membership_delete(list_id, contact.contact_id))
-    for change in outcome.crm_memberships:
-        change_id = stable_id("crm", activity.activity_id, change.campaign_id)
-        items += campaigns_store.membership_change_items(change, change_id=change_id)
+    items += crm_changes.membership_items(outcome.crm_memberships, cause_id=activity.activity_id)
+    if outcome.sync_rules_fired:
+        metrics.add_metric(name="SyncRulesFired", unit="Count", value=len(outcome.sync_rules_fired))
     for campaign_id, reason in outcome.crm_refused:
         logger.warning(
             "a CRM membership the definitions asked for was refused",

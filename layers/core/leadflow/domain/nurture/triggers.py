@@ -26,6 +26,7 @@ from leadflow.domain.activities import Activity
 from leadflow.domain.conditions import holds
 from leadflow.domain.nurture.calendar import at_wall
 from leadflow.domain.state import ContactState
+from leadflow.domain.sync_rules import crm_event_matches
 from leadflow.ids import stable_id
 
 
@@ -39,8 +40,10 @@ class Happening:
     score_before: int | None = None
     score_after: int | None = None
     lists_joined: frozenset[str] = frozenset()
-    crm_campaign: str | None = None
-    crm_status: str | None = None
+    crm_changed: frozenset[str] = frozenset()
+    """CRM campaigns whose membership was added or changed status"""
+    crm_reached: frozenset[tuple[str, str]] = frozenset()
+    """(campaign, status) a membership reached, passing through the campaign's order"""
 
 
 def starts(flow: Flow, happening: Happening, state: ContactState, scoring: Scoring | None = None) -> bool:
@@ -58,8 +61,8 @@ def starts(flow: Flow, happening: Happening, state: ContactState, scoring: Scori
         case ListJoinedTrigger(list_joined=list_id):
             return list_id in happening.lists_joined
         case CrmMemberStatusTrigger(crm_member_status=wanted):
-            return happening.crm_campaign == wanted.campaign and (
-                wanted.status is None or happening.crm_status == wanted.status
+            return crm_event_matches(
+                wanted.campaign, wanted.status, happening.crm_changed, happening.crm_reached
             )
         case ActivityTrigger(activity=condition):
             return happening.activity is not None and holds(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from leadflow import clock
 from leadflow.adapters import event_bus
 from leadflow.adapters.event_bus import DomainEvent
-from leadflow.domain import crm_membership, processing
+from leadflow.domain import processing
 from leadflow.domain.activities import Activity
 from leadflow.domain.nurture.effects import (
     AddToCrmCampaign,
@@ -31,7 +31,7 @@ from leadflow.domain.state import profile_changes, state_of
 from leadflow.errors import TemporarilyUnavailable
 from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
-from leadflow.services import definitions
+from leadflow.services import crm_changes, definitions
 from leadflow.services.nurture import enrolling, mailer
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
@@ -192,6 +192,7 @@ def _contact_items(
                     campaigns_store.list_membership_delete(item, contact.contact_id)
                     for item in state.lists - after.lists
                 ],
+                *crm_changes.membership_items(outcome.crm_memberships, cause_id=effect.effect_id),
             ]
             return items, list(outcome.events), outcome
         case AddToList():
@@ -199,28 +200,51 @@ def _contact_items(
                 return [], [], None
             joined = processing.Outcome(before=state, after=state.copy(), lists_joined=[effect.list_id])
             joined.after.lists.add(effect.list_id)
+            processing.sync_after(bundle, joined, stamp)  # the MA->CRM rules the list can set off
+            after = joined.after
             return (
                 [
-                    contacts_store.profile_update(contact, {"lists": sorted(joined.after.lists)}, now),
-                    campaigns_store.list_membership_put(
-                        effect.list_id, contact.contact_id, source="flow", now=stamp
-                    ),
+                    contacts_store.profile_update(contact, profile_changes(after), now),
+                    *[
+                        campaigns_store.list_membership_put(
+                            item,
+                            contact.contact_id,
+                            source="flow" if item == effect.list_id else "rule",
+                            now=stamp,
+                        )
+                        for item in sorted(after.lists - state.lists)
+                    ],
+                    *[
+                        campaigns_store.list_membership_delete(item, contact.contact_id)
+                        for item in sorted(state.lists - after.lists)
+                    ],
+                    *crm_changes.membership_items(joined.crm_memberships, cause_id=effect.effect_id),
                 ],
-                [],
+                list(joined.events),
                 joined,
             )
         case AddToCrmCampaign():
-            outcome = processing.Outcome(before=state, after=state.copy())
-            change = processing.change_crm_membership(
-                bundle, outcome, effect.campaign, effect.status, source="flow", at=stamp
+            # the same decide and writes as an activity's pass, then the CRM->MA rules it sets off
+            outcome = processing.crm_step(
+                bundle, state, effect.campaign, effect.status, source="flow", at=stamp
             )
-            if change is None:
+            if not outcome.crm_memberships:
                 return [], [], None
             return (
                 [
                     contacts_store.profile_update(contact, profile_changes(outcome.after), now),
-                    *campaigns_store.membership_change_items(change, change_id=effect.effect_id),
+                    *crm_changes.membership_items(outcome.crm_memberships, cause_id=effect.effect_id),
+                    *[
+                        campaigns_store.list_membership_put(
+                            item, contact.contact_id, source="rule", now=stamp
+                        )
+                        for item in outcome.lists_joined
+                    ],
+                    *[
+                        campaigns_store.list_membership_delete(item, contact.contact_id)
+                        for item in outcome.lists_left
+                    ],
                 ],
-                [crm_membership.member_event(change)],
+                list(outcome.events),
                 outcome,
             )
