@@ -43,6 +43,14 @@ class Settings(BaseModel):
         alias="SES_CONFIGURATION_SET",
         description="the SES configuration set every send names, whose events feed bounces and complaints",
     )
+    import_bucket: str = Field(
+        default="",
+        alias="IMPORT_BUCKET",
+        description="S3 bucket of uploaded import files (expire after days)",
+    )
+    import_queue_url: str = Field(
+        default="", alias="IMPORT_QUEUE_URL", description="SQS queue of import plans and chunks"
+    )
     unsubscribe_mailto: str = Field(
         default="",
         alias="UNSUBSCRIBE_MAILTO",
