@@ -365,7 +365,15 @@ def _bucket(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) 
     if "BucketEncryption" in props:
         s3.put_bucket_encryption(
             Bucket=name,
-            ServerSideEncryptionConfiguration=props["BucketEncryption"]["ServerSideEncryptionConfiguration"],
+            ServerSideEncryptionConfiguration={
+                "Rules": [  # CloudFormation's names for the API's
+                    {
+                        "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                        "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled", False)),
+                    }
+                    for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                ]
+            },
         )
     if "PublicAccessBlockConfiguration" in props:
         s3.put_public_access_block(
