@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from leadflow_cli import imports
 from leadflow_cli.client import AdminClient, ApiError
 
 DEFAULT_URL = "http://127.0.0.1:3000"
@@ -221,6 +222,7 @@ def _parser() -> argparse.ArgumentParser:
     admin_options(score)
     score.set_defaults(handler=cmd_contacts_score)
 
+    imports.register(commands)
     commands.add_parser("dev", help="run Leadflow locally (see `leadflow dev --help`)", add_help=False)
     return parser
 

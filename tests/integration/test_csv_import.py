@@ -19,7 +19,7 @@ CSV = {"content-type": "text/csv"}
 
 GOOD_AND_BAD = (
     "\ufeffEmail,First_Name,notes,Status\r\n"  # row 1: BOM, any case
-    "ann@example.com,Ann,\"Met at the booth, hall 2\r\nwants a demo\",Registered\r\n"  # row 2
+    'ann@example.com,Ann,"Met at the booth, hall 2\r\nwants a demo",Registered\r\n'  # row 2
     "not-an-email,Bob,,\r\n"  # row 3
     "cy@example.com,Cy,,Vip\r\n"  # row 4: no such status
     ",,,\r\n"  # row 5: blank
@@ -28,9 +28,15 @@ GOOD_AND_BAD = (
 ).encode() + b"caf\xe9@example.com,Caf\xe9,,\r\n"  # row 8: not UTF-8
 
 
-def _post(admin: Any, body: bytes, campaign: str = "expo-2026", headers: dict[str, str] | None = None) -> dict:
+def _post(
+    admin: Any, body: bytes, campaign: str = "expo-2026", headers: dict[str, str] | None = None
+) -> dict:
     return admin(
-        "POST", f"/v1/admin/campaigns/{campaign}/imports", body=body, headers={**CSV, **(headers or {})}, iam=True
+        "POST",
+        f"/v1/admin/campaigns/{campaign}/imports",
+        body=body,
+        headers={**CSV, **(headers or {})},
+        iam=True,
     )
 
 
@@ -157,7 +163,9 @@ def test_an_interrupted_chunk_resumes_without_duplicating(aws, admin, bundle, mo
         (b"email,consent\n", {"consent"}),
     ],
 )
-def test_a_wrong_header_is_refused_with_each_column(aws, admin, bundle, head: bytes, fields: set[str]) -> None:
+def test_a_wrong_header_is_refused_with_each_column(
+    aws, admin, bundle, head: bytes, fields: set[str]
+) -> None:
     response = _post(admin, head)
     assert response["statusCode"] == 422
     assert set(json.loads(response["body"])["error"]["fields"]) == fields
@@ -185,7 +193,11 @@ def test_bodies_the_import_cannot_take(aws, admin, bundle) -> None:
     )
     assert json_not_upload["statusCode"] == 422
     wrong = admin(
-        "POST", "/v1/admin/campaigns/expo-2026/imports", body=b"x", headers={"content-type": "text/html"}, iam=True
+        "POST",
+        "/v1/admin/campaigns/expo-2026/imports",
+        body=b"x",
+        headers={"content-type": "text/html"},
+        iam=True,
     )
     assert wrong["statusCode"] == 415
 

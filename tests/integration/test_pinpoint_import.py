@@ -19,7 +19,9 @@ from tests.support.imports import (
 NDJSON = {"content-type": "application/x-ndjson"}
 
 
-def _post(admin: Any, body: bytes, *, query: dict[str, str] | None = None, gzip: bool = False) -> dict[str, Any]:
+def _post(
+    admin: Any, body: bytes, *, query: dict[str, str] | None = None, gzip: bool = False
+) -> dict[str, Any]:
     headers = dict(NDJSON)
     if gzip:
         headers["content-encoding"] = "gzip"

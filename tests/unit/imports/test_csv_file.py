@@ -91,9 +91,7 @@ def test_the_plan_refuses_more_rows_than_allowed() -> None:
         plan(lines_of(data), read_header(data, FIELDS), rows_per_chunk=2, max_rows=4)
 
 
-_cells = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=12
-)
+_cells = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=12)
 
 
 @settings(max_examples=150, deadline=None)
@@ -106,7 +104,9 @@ _cells = st.text(
 def test_chunks_read_back_every_row_as_written(
     rows: list[list[str]], rows_per_chunk: int, newline: str, bom: bool
 ) -> None:
-    data = (b"\xef\xbb\xbf" if bom else b"") + _csv([["email", "company", "first_name"], *rows], newline=newline)
+    data = (b"\xef\xbb\xbf" if bom else b"") + _csv(
+        [["email", "company", "first_name"], *rows], newline=newline
+    )
     header = read_header(data, FIELDS)
     read = _rows(data, header, rows_per_chunk)
     assert [cells for _, cells in read] == rows
