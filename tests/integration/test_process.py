@@ -143,7 +143,7 @@ def test_qualifying_activity_makes_an_mql_hands_over_to_sales_and_joins_segments
             "campaign_id": "crm-inbound-mql",
             "status": "Sent",
             "responded": False,
-            "source": "rule",
+            "source": "qualify",
             "joined_at": contact["crm_campaigns"][0]["joined_at"],
         }
     ]

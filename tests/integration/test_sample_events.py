@@ -1,11 +1,13 @@
 """Every sample in events/ (capture, admin, process) runs through its real handler and gets the
-reply it documents. Tracking samples are run by test_tracking.py, which holds their signing key;
-SES event samples (ses-*) by test_ses_events.py, nurture samples (nurture-*) by test_nurture_runner.py,
-and the unsubscribe and confirm samples (preferences-*) by test_preferences.py."""
+reply it documents. Samples of other areas are run by their area's test module (``ELSEWHERE``),
+which must name each of them: tracking samples by test_tracking.py, which holds their signing key,
+SES event samples by test_ses_events.py, nurture samples by test_nurture_runner.py, and the
+unsubscribe and confirm samples by test_preferences.py."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -26,10 +28,32 @@ def load(name: str) -> dict:
     return json.loads((EVENTS / f"{name}.json").read_text())
 
 
+#: sample name prefix -> the test module that runs those samples
+ELSEWHERE = {
+    "track-": "test_tracking.py",
+    "ses-": "test_ses_events.py",
+    "nurture-": "test_nurture_runner.py",
+    "preferences-": "test_preferences.py",
+}
+
+
+def _named_in(module: str, sample: str) -> bool:
+    """The module loads the sample by its exact name (``"track-events"`` is not ``track-events-beacon``)."""
+    text = (ROOT / "tests" / "integration" / module).read_text()
+    return re.search(rf"[\"'/]{re.escape(sample)}(\.json)?[\"']", text) is not None
+
+
 def test_every_sample_event_is_exercised_by_a_test():
     samples = {path.stem for path in EVENTS.glob("*.json")}
-    elsewhere = {name for name in samples if name.startswith(("track-", "ses-", "nurture-", "preferences-"))}
+    elsewhere = {name for name in samples if name.startswith(tuple(ELSEWHERE))}
     assert samples - elsewhere == {*HANDLED_HERE, "process-activity-batch"}
+    unrun = [
+        name
+        for name in sorted(elsewhere)
+        for prefix, module in ELSEWHERE.items()
+        if name.startswith(prefix) and not _named_in(module, name)
+    ]
+    assert unrun == [], f"samples no test loads by name: {unrun}"
 
 
 @pytest.fixture

@@ -245,3 +245,20 @@ def test_overdue_enrollments_raise_an_alarm(template) -> None:
     assert alarm["Namespace"] == namespace["POWERTOOLS_METRICS_NAMESPACE"]
     assert alarm["Dimensions"] == [{"Name": "service", "Value": namespace["POWERTOOLS_SERVICE_NAME"]}]
     assert alarm["Threshold"] == 0
+
+
+def test_schedule_names_are_the_stacks_own_so_two_stacks_can_share_an_account():
+    # Scheduler names are unique per account, region and group; SAM names a ScheduleV2 event after
+    # its logical id unless told, so a second stack (staging beside production) failed to deploy.
+    from tests.support.moto_stack import expanded_template
+
+    resources = expanded_template().resources
+    schedules = {
+        logical_id: resource["Properties"].get("Name")
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::Scheduler::Schedule"
+    }
+    assert schedules
+    for logical_id, name in schedules.items():
+        assert isinstance(name, dict), logical_id
+        assert name["Fn::Sub"].startswith("${AWS::StackName}-"), logical_id

@@ -68,6 +68,9 @@ class Contact(BaseModel):
     consent: Consent | None = None
     lists: list[str] = Field(default_factory=list)
     crm: dict[str, str] = Field(default_factory=dict, description="CRM campaign id -> member status")
+    crm_responded: list[str] = Field(
+        default_factory=list, description="CRM campaigns the contact has responded in (at some status)"
+    )
     rule_days: dict[str, str] = Field(default_factory=dict, description="rule id -> 'YYYY-MM-DD:count'")
     qualified_at: datetime | None = None
     last_activity_at: datetime | None = None

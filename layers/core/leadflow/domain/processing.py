@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from leadflow import clock
+from leadflow.domain import crm_membership
 from leadflow.domain.conditions import holds
+from leadflow.domain.crm_membership import MembershipChange, MembershipRefused
 from leadflow.domain.rule_index import index_for
 from leadflow.domain.state import ContactState
 from leadflow.domain.temperature import temperature_for
@@ -51,14 +53,6 @@ class LedgerEntry:
     score_after: int
 
 
-@dataclass(frozen=True, slots=True)
-class CrmMembershipChange:
-    campaign_id: str
-    status: str
-    source: str
-    responded: bool = False  # the status is one the campaign marks ``responded: true``
-
-
 @dataclass(slots=True)
 class Outcome:
     before: ContactState
@@ -67,7 +61,9 @@ class Outcome:
     tags_added: list[str] = field(default_factory=list)
     lists_joined: list[str] = field(default_factory=list)
     lists_left: list[str] = field(default_factory=list)
-    crm_memberships: list[CrmMembershipChange] = field(default_factory=list)
+    crm_memberships: list[MembershipChange] = field(default_factory=list)
+    #: membership changes the definitions asked for but the campaign refused (closed, unknown status)
+    crm_refused: list[tuple[str, str]] = field(default_factory=list)
     flows_to_enroll: list[str] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     qualified: bool = False
@@ -97,7 +93,7 @@ def process(bundle: Bundle, state: ContactState, activity: Activity) -> Outcome:
     if activity.type == "form_submit":
         form = bundle.form(str(activity.properties.get("form_id", "")))
         for action in form.on_submit if form else []:
-            _run_action(bundle, outcome, action, source="form")
+            _run_action(bundle, outcome, action, source="form", at=clock.iso(activity.occurred_at))
     if activity.type in _LEAD_ACTIVITIES and stage_rank(after.stage) < stage_rank("lead"):
         after.stage = "lead"
     _qualify(bundle, outcome, activity)
@@ -145,7 +141,7 @@ def _add_tags(outcome: Outcome, tags: list[str]) -> None:
             outcome.tags_added.append(tag)
 
 
-def _run_action(bundle: Bundle, outcome: Outcome, action: Action, *, source: str) -> None:
+def _run_action(bundle: Bundle, outcome: Outcome, action: Action, *, source: str, at: str) -> None:
     after = outcome.after
     if add_tags := getattr(action, "add_tags", None):
         _add_tags(outcome, list(add_tags))
@@ -156,16 +152,36 @@ def _run_action(bundle: Bundle, outcome: Outcome, action: Action, *, source: str
     if flow_id := getattr(action, "enroll", None):
         outcome.flows_to_enroll.append(flow_id)
     if membership := getattr(action, "add_to_crm_campaign", None):
-        campaign = bundle.campaign(membership.campaign)
-        default = campaign.default_status() if campaign else None
-        status = membership.status or (default.name if default else None)
-        if campaign is not None and status and membership.campaign not in after.crm_statuses:
-            after.crm_statuses[membership.campaign] = status
-            named = campaign.status_named(status)
-            responded = bool(named and named.responded)
-            outcome.crm_memberships.append(
-                CrmMembershipChange(membership.campaign, status, source, responded)
-            )
+        change_crm_membership(bundle, outcome, membership.campaign, membership.status, source=source, at=at)
+
+
+def change_crm_membership(
+    bundle: Bundle,
+    outcome: Outcome,
+    campaign_id: str,
+    status: str | None,
+    *,
+    source: str,
+    at: str,
+) -> MembershipChange | None:
+    """A forward-only CRM membership change made by the definitions (an action, a rule, a step):
+    decided on the profile's view, recorded in ``outcome`` (written and announced by the caller)."""
+    campaign = bundle.campaign(campaign_id)
+    if campaign is None:
+        outcome.crm_refused.append((campaign_id, "unknown_campaign"))
+        return None
+    current = crm_membership.snapshot_in(outcome.after, campaign_id)
+    try:
+        change = crm_membership.decide(
+            campaign, outcome.after.contact_id, current, status, mode="forward", source=source, at=at
+        )
+    except MembershipRefused as refused:
+        outcome.crm_refused.append((campaign_id, refused.code))
+        return None
+    if change is not None:
+        crm_membership.record_in(outcome.after, change)
+        outcome.crm_memberships.append(change)
+    return change
 
 
 def _qualify(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:
@@ -181,7 +197,7 @@ def _qualify(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:
     after.qualified_at = clock.iso(activity.occurred_at)
     outcome.qualified = True
     for action in rules.actions:
-        _run_action(bundle, outcome, action, source="rule")
+        _run_action(bundle, outcome, action, source="qualify", at=clock.iso(activity.occurred_at))
 
 
 def _segments(bundle: Bundle, outcome: Outcome) -> None:
@@ -249,18 +265,29 @@ def _announce(bundle: Bundle, outcome: Outcome, activity: Activity) -> None:
                 },
             )
         )
-    for change in outcome.crm_memberships:
-        events.append(
-            (
-                "CrmCampaignMemberAdded",
-                {
-                    **contact,
-                    "campaign_id": change.campaign_id,
-                    "status": change.status,
-                    "source": change.source,
-                },
-            )
+    if activity.type in ("crm_status_changed", "crm_member_removed"):
+        events.append(_recorded_member_event(activity))
+    events += [crm_membership.member_event(change) for change in outcome.crm_memberships]
+
+
+def _recorded_member_event(activity: Activity) -> tuple[str, dict[str, Any]]:
+    """The event of a membership change made outside processing (an admin, an import, a CRM
+    connector), written with the activity that records it and announced once, here."""
+    at = clock.iso(activity.occurred_at)
+    properties = dict(activity.properties)
+    contact_id = activity.contact_id or ""
+    if activity.type == "crm_member_removed":
+        member = crm_membership.MemberSnapshot(
+            campaign_id=str(properties.get("campaign_id")),
+            contact_id=contact_id,
+            status=str(properties.get("previous_status")),
+            responded=properties.get("responded") is True,
         )
+        return crm_membership.removal_event(member, source=str(properties.get("source") or "manual"), at=at)
+    change = crm_membership.change_from_activity(contact_id, properties, at)
+    if change is None:
+        return "CrmCampaignMemberStatusChanged", {"contact_id": contact_id, **properties, "at": at}
+    return crm_membership.member_event(change)
 
 
 def _qualify_trigger(bundle: Bundle, activity: Activity) -> str:

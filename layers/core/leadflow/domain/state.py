@@ -22,6 +22,8 @@ class ContactState:
     ma_campaign_id: str | None = None
     lists: set[str] = field(default_factory=set)
     crm_statuses: dict[str, str] = field(default_factory=dict)
+    #: CRM campaigns the contact has responded in: a later responded status is no first response
+    crm_responded: set[str] = field(default_factory=set)
     qualified_at: str | None = None
     last_activity_at: datetime | None = None
     #: rule id -> (UTC day, times fired that day): enforces max_per_day without reading the ledger
@@ -42,6 +44,7 @@ class ContactState:
             ma_campaign_id=self.ma_campaign_id,
             lists=set(self.lists),
             crm_statuses=dict(self.crm_statuses),
+            crm_responded=set(self.crm_responded),
             qualified_at=self.qualified_at,
             last_activity_at=self.last_activity_at,
             rule_days=dict(self.rule_days),
@@ -64,6 +67,7 @@ def state_of(contact: Contact) -> ContactState:
         ma_campaign_id=contact.ma_campaign_id,
         lists=set(contact.lists),
         crm_statuses=dict(contact.crm),
+        crm_responded=set(contact.crm_responded),
         qualified_at=clock.iso(contact.qualified_at) if contact.qualified_at else None,
         last_activity_at=contact.last_activity_at,
         rule_days=rule_days,
@@ -78,6 +82,7 @@ def profile_changes(state: ContactState) -> dict[str, Any]:
         "tags": sorted(state.tags),
         "lists": sorted(state.lists),
         "crm": state.crm_statuses,
+        "crm_responded": sorted(state.crm_responded),
         "rule_days": {rule: f"{day.isoformat()}:{count}" for rule, (day, count) in state.rule_days.items()},
         "qualified_at": state.qualified_at,
         "last_activity_at": clock.iso(state.last_activity_at) if state.last_activity_at else None,

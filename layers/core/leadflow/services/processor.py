@@ -131,19 +131,14 @@ def _apply(active: definitions.ActiveDefinitions, contact: Contact, activity: Ac
     for list_id in outcome.lists_left:
         items.append(campaigns_store.list_membership_delete(list_id, contact.contact_id))
     for change in outcome.crm_memberships:
-        items.append(
-            campaigns_store.membership_upsert(
-                campaigns_store.Membership(
-                    campaign_id=change.campaign_id,
-                    contact_id=contact.contact_id,
-                    status=change.status,
-                    source=change.source,
-                    joined_at=stamp,
-                    responded=change.responded,
-                    responded_at=stamp if change.responded else None,
-                )
-            )
+        change_id = stable_id("crm", activity.activity_id, change.campaign_id)
+        items += campaigns_store.membership_change_items(change, change_id=change_id)
+    for campaign_id, reason in outcome.crm_refused:
+        logger.warning(
+            "a CRM membership the definitions asked for was refused",
+            extra={"activity": activity.activity_id, "campaign_id": campaign_id, "reason": reason},
         )
+        metrics.add_metric(name="CrmMembershipsRefused", unit="Count", value=1)
     # Enrollments ride in the activity's transaction: a redelivery enrolls nobody twice.
     flows = processing.flows_to_start(bundle, outcome, activity)
     enrolled_from = len(items)

@@ -8,6 +8,11 @@ Layout (pk / sk):
                                             ``CAMPAIGN#<campaign>`` lists a contact's campaigns. The member
                                             index of one campaign spreads over MEMBER_SHARDS partitions so
                                             a viral form never writes one key a thousand times a second.
+- ``MEMBERHIST#<campaign>#<shard>`` / ``<at>#<contact>#<change id>``
+                                            one row per CRM membership change (the campaign's activity
+                                            history, kept when a membership is deleted); GSI1
+                                            ``CONTACT#<id>`` / ``MEMBERHIST#<campaign>#<at>`` for the contact
+- ``LIST#<list>#<shard>`` / ``CONTACT#<id>``   static list and segment membership
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from leadflow import clock
+from leadflow.domain.crm_membership import MembershipChange, MemberSnapshot
 from leadflow.errors import Conflict
 from leadflow.ids import shard_of
 from leadflow.settings import get_settings
@@ -49,6 +55,33 @@ class Membership:
     responded: bool = False
     responded_at: str | None = None
     form_id: str | None = None
+    updated_at: str | None = None
+
+    def snapshot(self) -> MemberSnapshot:
+        return MemberSnapshot(
+            campaign_id=self.campaign_id,
+            contact_id=self.contact_id,
+            status=self.status,
+            source=self.source,
+            joined_at=self.joined_at,
+            responded=self.responded,
+            responded_at=self.responded_at,
+            updated_at=self.updated_at,
+        )
+
+
+def _membership_of(item: dict[str, Any]) -> Membership:
+    return Membership(
+        campaign_id=item["campaign_id"],
+        contact_id=item["contact_id"],
+        status=item["status"],
+        source=item["source"],
+        joined_at=item["joined_at"],
+        responded=bool(item.get("responded")),
+        responded_at=item.get("responded_at"),
+        form_id=item.get("form_id"),
+        updated_at=item.get("updated_at"),
+    )
 
 
 def put_membership(membership: Membership) -> TransactItem:
@@ -85,22 +118,162 @@ def memberships_of(contact_id: str) -> list[Membership]:
             {":pk": f"CONTACT#{contact_id}", ":campaign": "CAMPAIGN#"}
         ),
     )
-    memberships = []
-    for raw in response.get("Items", []):
-        item = dynamo.deserialize(raw)
-        memberships.append(
-            Membership(
-                campaign_id=item["campaign_id"],
-                contact_id=item["contact_id"],
-                status=item["status"],
-                source=item["source"],
-                joined_at=item["joined_at"],
-                responded=bool(item.get("responded")),
-                responded_at=item.get("responded_at"),
-                form_id=item.get("form_id"),
-            )
-        )
-    return memberships
+    return [_membership_of(dynamo.deserialize(raw)) for raw in response.get("Items", [])]
+
+
+def get_membership(campaign_id: str, contact_id: str, *, consistent: bool = True) -> Membership | None:
+    response = dynamo.client().get_item(
+        TableName=_table(),
+        Key=dynamo.serialize({"pk": members_pk(campaign_id, contact_id), "sk": f"CONTACT#{contact_id}"}),
+        ConsistentRead=consistent,
+    )
+    item = response.get("Item")
+    return _membership_of(dynamo.deserialize(item)) if item else None
+
+
+def history_pk(campaign_id: str, contact_id: str) -> str:
+    return f"MEMBERHIST#{campaign_id}#{shard_of(contact_id, MEMBER_SHARDS):02d}"
+
+
+def _history_put(
+    campaign_id: str,
+    contact_id: str,
+    *,
+    change_id: str,
+    previous: str | None,
+    status: str | None,
+    source: str,
+    at: str,
+) -> TransactItem:
+    item = {
+        "pk": history_pk(campaign_id, contact_id),
+        "sk": f"{at}#{contact_id}#{change_id}",
+        "gsi1pk": f"CONTACT#{contact_id}",
+        "gsi1sk": f"MEMBERHIST#{campaign_id}#{at}",
+        "campaign_id": campaign_id,
+        "contact_id": contact_id,
+        "change_id": change_id,
+        "from": previous,
+        "to": status,
+        "source": source,
+        "at": at,
+    }
+    return {"Put": {"TableName": _table(), "Item": dynamo.serialize(item)}}
+
+
+def membership_change_items(change: MembershipChange, *, change_id: str) -> list[TransactItem]:
+    """The membership row as the change leaves it, and its history row.
+
+    Unconditional on purpose: every writer puts these in a transaction with the contact's profile
+    guarded by its version (the profile keeps ``crm``, the statuses the conditions read), so the
+    writers of one contact are serialised there and ``decide`` saw the current status. When and by
+    whom the member was added, and the first response, are kept once set (``if_not_exists``): the
+    processor decides from the profile and does not know them."""
+    key = {"pk": members_pk(change.campaign_id, change.contact_id), "sk": f"CONTACT#{change.contact_id}"}
+    values: dict[str, Any] = {
+        ":gsi1pk": f"CONTACT#{change.contact_id}",
+        ":gsi1sk": f"CAMPAIGN#{change.campaign_id}",
+        ":campaign": change.campaign_id,
+        ":contact": change.contact_id,
+        ":status": change.status,
+        ":responded": change.responded,
+        ":at": change.at,
+        ":by": change.source,
+        ":joined": change.joined_at or change.at,
+        ":added_by": change.added_by or change.source,
+    }
+    sets = [
+        "gsi1pk = :gsi1pk",
+        "gsi1sk = :gsi1sk",
+        "campaign_id = :campaign",
+        "contact_id = :contact",
+        "#status = :status",
+        "responded = :responded",
+        "updated_at = :at",
+        "updated_by = :by",
+        "joined_at = if_not_exists(joined_at, :joined)",
+        "#source = if_not_exists(#source, :added_by)",
+    ]
+    if change.responded_at:
+        values[":responded_at"] = change.responded_at
+        sets.append("responded_at = if_not_exists(responded_at, :responded_at)")
+    return [
+        {
+            "Update": {
+                "TableName": _table(),
+                "Key": dynamo.serialize(key),
+                "UpdateExpression": "SET " + ", ".join(sets),
+                "ExpressionAttributeNames": {"#status": "status", "#source": "source"},
+                "ExpressionAttributeValues": dynamo.serialize_values(values),
+            }
+        },
+        _history_put(
+            change.campaign_id,
+            change.contact_id,
+            change_id=change_id,
+            previous=change.previous_status,
+            status=change.status,
+            source=change.source,
+            at=change.at,
+        ),
+    ]
+
+
+def membership_delete_items(
+    member: MemberSnapshot, *, change_id: str, source: str, at: str
+) -> list[TransactItem]:
+    """Removes a membership (if it is still there), keeping its history with a closing row."""
+    key = {"pk": members_pk(member.campaign_id, member.contact_id), "sk": f"CONTACT#{member.contact_id}"}
+    return [
+        {
+            "Delete": {
+                "TableName": _table(),
+                "Key": dynamo.serialize(key),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        },
+        _history_put(
+            member.campaign_id,
+            member.contact_id,
+            change_id=change_id,
+            previous=member.status,
+            status=None,
+            source=source,
+            at=at,
+        ),
+    ]
+
+
+def membership_history_of(contact_id: str, campaign_id: str) -> list[dict[str, Any]]:
+    """A contact's changes in one campaign, oldest first."""
+    response = dynamo.client().query(
+        TableName=_table(),
+        IndexName="GSI1",
+        KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+        ExpressionAttributeValues=dynamo.serialize_values(
+            {":pk": f"CONTACT#{contact_id}", ":prefix": f"MEMBERHIST#{campaign_id}#"}
+        ),
+    )
+    return [dynamo.deserialize(raw) for raw in response.get("Items", [])]
+
+
+def campaign_members(
+    campaign_id: str, *, status: str | None = None, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Membership], str | None]:
+    """One page of a campaign's members across its shards, optionally of one status."""
+    rows, token = _sharded_page(
+        "MEMBERS", campaign_id, MEMBER_SHARDS, cursor=cursor, limit=limit, status=status
+    )
+    return [_membership_of(row) for row in rows], token
+
+
+def campaign_history(
+    campaign_id: str, *, cursor: str | None = None, limit: int = 50
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a campaign's membership changes, shard by shard (each shard in time order)."""
+    return _sharded_page(
+        "MEMBERHIST", campaign_id, MEMBER_SHARDS, cursor=cursor, limit=limit, sk_prefix="", max_sk=512
+    )
 
 
 # ---------------------------------------------------------------- definitions
@@ -225,82 +398,58 @@ def list_membership_delete(list_id: str, contact_id: str) -> TransactItem:
     return {"Delete": {"TableName": _table(), "Key": dynamo.serialize(key)}}
 
 
-def membership_upsert(membership: Membership) -> TransactItem:
-    """Adds a membership unless one exists (an existing status is kept): never fails a transaction.
-
-    ``responded`` (and ``responded_at``) come from the membership, so a status the campaign marks
-    ``responded: true`` is recorded as a response from the start."""
-    key = {
-        "pk": members_pk(membership.campaign_id, membership.contact_id),
-        "sk": f"CONTACT#{membership.contact_id}",
-    }
-    values = {
-        ":gsi1pk": f"CONTACT#{membership.contact_id}",
-        ":gsi1sk": f"CAMPAIGN#{membership.campaign_id}",
-        ":campaign": membership.campaign_id,
-        ":contact": membership.contact_id,
-        ":status": membership.status,
-        ":source": membership.source,
-        ":joined": membership.joined_at,
-        ":responded": membership.responded,
-    }
-    sets = ", ".join(
-        f"{name} = if_not_exists({name}, {value})"
-        for name, value in [
-            ("gsi1pk", ":gsi1pk"),
-            ("gsi1sk", ":gsi1sk"),
-            ("campaign_id", ":campaign"),
-            ("contact_id", ":contact"),
-            ("#status", ":status"),
-            ("#source", ":source"),
-            ("joined_at", ":joined"),
-            ("responded", ":responded"),
-        ]
-    )
-    if membership.responded_at:
-        values[":responded_at"] = membership.responded_at
-        sets += ", responded_at = if_not_exists(responded_at, :responded_at)"
-    return {
-        "Update": {
-            "TableName": _table(),
-            "Key": dynamo.serialize(key),
-            "UpdateExpression": "SET " + sets,
-            "ExpressionAttributeNames": {"#status": "status", "#source": "source"},
-            "ExpressionAttributeValues": dynamo.serialize_values(values),
-        }
-    }
-
-
 def list_members(list_id: str, *, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a list's members across its shards; the cursor names shard and position."""
+    return _sharded_page("LIST", list_id, LIST_SHARDS, cursor=cursor, limit=limit)
+
+
+def _sharded_page(
+    prefix: str,
+    owner_id: str,
+    shards: int,
+    *,
+    cursor: str | None,
+    limit: int,
+    status: str | None = None,
+    sk_prefix: str = "CONTACT#",
+    max_sk: int = 128,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Walks ``<prefix>#<owner>#00`` .. ``#<shards-1>`` in order; the cursor (shard, start key) is
+    handed to the client, so it is checked before it reaches DynamoDB (``ValueError``: a 422)."""
     import base64
     import json
 
-    shard, start = _read_cursor(list_id, cursor) if cursor else (0, None)
-    members: list[dict[str, Any]] = []
-    while shard < LIST_SHARDS and len(members) < limit:
+    shard, start = _read_cursor(prefix, owner_id, shards, cursor, sk_prefix, max_sk) if cursor else (0, None)
+    rows: list[dict[str, Any]] = []
+    while shard < shards and len(rows) < limit:
         kwargs: dict[str, Any] = {
             "TableName": _table(),
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": dynamo.serialize_values({":pk": f"LIST#{list_id}#{shard:02d}"}),
-            "Limit": limit - len(members),
+            "ExpressionAttributeValues": dynamo.serialize_values({":pk": f"{prefix}#{owner_id}#{shard:02d}"}),
+            "Limit": limit - len(rows),
         }
+        if status is not None:
+            kwargs["FilterExpression"] = "#status = :status"
+            kwargs["ExpressionAttributeNames"] = {"#status": "status"}
+            kwargs["ExpressionAttributeValues"].update(dynamo.serialize_values({":status": status}))
         if start:
             kwargs["ExclusiveStartKey"] = start
         response = dynamo.client().query(**kwargs)
-        members += [dynamo.deserialize(item) for item in response.get("Items", [])]
+        rows += [dynamo.deserialize(item) for item in response.get("Items", [])]
         start = response.get("LastEvaluatedKey")
         if not start:
             shard += 1
-    if shard >= LIST_SHARDS:
-        return members, None
+    if shard >= shards:
+        return rows, None
     token = base64.urlsafe_b64encode(json.dumps({"shard": shard, "key": start}).encode()).decode()
-    return members, token
+    return rows, token
 
 
-def _read_cursor(list_id: str, cursor: str) -> tuple[int, dict[str, Any] | None]:
+def _read_cursor(
+    prefix: str, owner_id: str, shards: int, cursor: str, sk_prefix: str, max_sk: int
+) -> tuple[int, dict[str, Any] | None]:
     """The shard and start key a cursor names. The client sends it back, so it is checked to be a
-    key of this list's shard before it reaches DynamoDB: anything else is a ValueError (a 422)."""
+    key of this owner's shard before it reaches DynamoDB: anything else is a ValueError (a 422)."""
     import base64
     import binascii
     import json
@@ -310,12 +459,12 @@ def _read_cursor(list_id: str, cursor: str) -> tuple[int, dict[str, Any] | None]
     except (ValueError, binascii.Error, RecursionError) as error:
         raise ValueError("malformed cursor") from error
     shard = state.get("shard") if isinstance(state, dict) else None
-    if not isinstance(shard, int) or isinstance(shard, bool) or not 0 <= shard < LIST_SHARDS:
+    if not isinstance(shard, int) or isinstance(shard, bool) or not 0 <= shard < shards:
         raise ValueError("malformed cursor")
     key = state.get("key")
     if key is None:
         return shard, None
-    expected_pk = {"S": f"LIST#{list_id}#{shard:02d}"}
+    expected_pk = {"S": f"{prefix}#{owner_id}#{shard:02d}"}
     sk = key.get("sk") if isinstance(key, dict) else None
     if (
         not isinstance(key, dict)
@@ -324,8 +473,8 @@ def _read_cursor(list_id: str, cursor: str) -> tuple[int, dict[str, Any] | None]
         or not isinstance(sk, dict)
         or set(sk) != {"S"}
         or not isinstance(sk["S"], str)
-        or not sk["S"].startswith("CONTACT#")
-        or len(sk["S"]) > 128
+        or not sk["S"].startswith(sk_prefix)
+        or len(sk["S"]) > max_sk
     ):
         raise ValueError("malformed cursor")
     return shard, key

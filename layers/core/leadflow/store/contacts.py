@@ -5,6 +5,8 @@ Layout (pk / sk):
 - ``EMAIL#<email key>`` / ``CONTACT``       one contact per email: created with the profile in one transaction
 - ``CONTACT#<id>`` / ``ACT#<time>#<act id>`` the activity history; GSI1 ``PENDING#<shard>`` until processed
 - ``CONTACT#<id>`` / ``APPLIED#<act id>``   the claim that an activity id was applied (exactly once, by id)
+- ``CONTACT#<id>`` / ``RECORDED#<act id>``  the claim that a change recorded as this activity was made
+                                            (a CRM membership change with a change id: once, by id)
 - ``SUBMISSION#<form>#<sha256 of key>`` / ``REPLY``  the first reply to an idempotent submission (24 h)
 """
 
@@ -225,6 +227,25 @@ def put_activity(activity: Activity) -> TransactItem:
         **activity.model_dump(mode="json", exclude_defaults=True),
         "gsi1pk": f"PENDING#{shard_of(activity.activity_id, PENDING_SHARDS)}",
         "gsi1sk": f"{clock.iso(activity.occurred_at)}#{activity.activity_id}",
+    }
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": dynamo.serialize(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def claim_recorded(activity: Activity, now: datetime) -> TransactItem:
+    """Claims that the change ``activity`` records was made, by its id alone (its history key
+    holds a time, so a replay at another time would not collide there)."""
+    assert activity.contact_id, "only identified activities live on a contact"
+    item = {
+        "pk": contact_pk(activity.contact_id),
+        "sk": f"RECORDED#{activity.activity_id}",
+        "activity_sk": activity_sk(activity),
+        "recorded_at": clock.iso(now),
     }
     return {
         "Put": {

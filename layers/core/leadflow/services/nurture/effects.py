@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from leadflow import clock
 from leadflow.adapters import event_bus
 from leadflow.adapters.event_bus import DomainEvent
-from leadflow.domain import processing
+from leadflow.domain import crm_membership, processing
 from leadflow.domain.activities import Activity
 from leadflow.domain.nurture.effects import (
     AddToCrmCampaign,
@@ -210,37 +210,17 @@ def _contact_items(
                 joined,
             )
         case AddToCrmCampaign():
-            campaign = bundle.campaign(effect.campaign)
-            default = campaign.default_status() if campaign else None
-            status = effect.status or (default.name if default else None)
-            if campaign is None or status is None or effect.campaign in state.crm_statuses:
+            outcome = processing.Outcome(before=state, after=state.copy())
+            change = processing.change_crm_membership(
+                bundle, outcome, effect.campaign, effect.status, source="flow", at=stamp
+            )
+            if change is None:
                 return [], [], None
-            named = campaign.status_named(status)
-            responded = bool(named and named.responded)
-            crm = {**state.crm_statuses, effect.campaign: status}
-            membership = campaigns_store.Membership(
-                campaign_id=effect.campaign,
-                contact_id=contact.contact_id,
-                status=status,
-                source="flow",
-                joined_at=stamp,
-                responded=responded,
-                responded_at=stamp if responded else None,
-            )
-            event: tuple[str, dict[str, object]] = (
-                "CrmCampaignMemberAdded",
-                {
-                    "contact_id": contact.contact_id,
-                    "campaign_id": effect.campaign,
-                    "status": status,
-                    "source": "flow",
-                },
-            )
             return (
                 [
-                    contacts_store.profile_update(contact, {"crm": crm}, now),
-                    campaigns_store.membership_upsert(membership),
+                    contacts_store.profile_update(contact, profile_changes(outcome.after), now),
+                    *campaigns_store.membership_change_items(change, change_id=effect.effect_id),
                 ],
-                [event],
-                None,
+                [crm_membership.member_event(change)],
+                outcome,
             )
