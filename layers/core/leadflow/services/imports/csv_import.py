@@ -239,7 +239,6 @@ def _count_contact(counts: Counts, outcome: str) -> None:
 
 def _join(run: _Chunk, campaign: Campaign, contact_id: str, row: CleanRow) -> RowError | None:
     """The row's membership, forward only; a refusal is the row's error (the contact stays imported)."""
-    from leadflow.domain import crm_membership
     from leadflow.services import crm_members
 
     try:
@@ -251,10 +250,10 @@ def _join(run: _Chunk, campaign: Campaign, contact_id: str, row: CleanRow) -> Ro
             mode="forward",
             change_id=f"{run.record.import_id}:{row.row}",
         )
-    except crm_membership.UnknownStatus as unknown:
-        return RowError(row.row, "status", str(unknown))
-    except (crm_membership.CampaignClosed, crm_membership.NotACrmCampaign) as refused:
-        return RowError(row.row, "status", str(refused))
+    except ValidationFailed as unknown:  # a status the campaign lacks (changed since the row was read)
+        return RowError(row.row, "status", unknown.fields.get("status", unknown.message))
+    except (Conflict, NotFound) as refused:  # the campaign closed, or is no longer a CRM campaign
+        return RowError(row.row, "status", refused.message)
     counts = run.progress.counts
     change = result.change
     if change is None:
