@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow_cli import connectors as connectors_cli
-from leadflow_cli import members, privacy, reports
+from leadflow_cli import imports, members, privacy, reports
 from leadflow_cli.client import AdminClient, ApiError
 
 DEFAULT_URL = "http://127.0.0.1:3000"
@@ -228,6 +228,7 @@ def _parser() -> argparse.ArgumentParser:
 
     connectors_cli.register(commands)
     reports.register(commands)
+    imports.register(commands)
     commands.add_parser("dev", help="run Leadflow locally (see `leadflow dev --help`)", add_help=False)
     return parser
 

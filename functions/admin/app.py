@@ -4,11 +4,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow.api.resolver import build_resolver
-from leadflow.api.routes import admin, campaign_members, connectors, docs, privacy, reports
+from leadflow.api.routes import admin, campaign_members, connectors, docs, imports, privacy, reports
 from leadflow.observability import logger, metrics, tracer
 
 app = build_resolver(
-    admin.router, privacy.router, campaign_members.router, connectors.router, reports.router, docs.router
+    admin.router,
+    privacy.router,
+    campaign_members.router,
+    connectors.router,
+    reports.router,
+    imports.router,
+    docs.router,
 )
 
 

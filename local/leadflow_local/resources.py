@@ -41,6 +41,7 @@ NOT_NEEDED = {
     "AWS::IAM::Policy": "IAM is not enforced locally",
     "AWS::Lambda::Permission": "IAM is not enforced locally",
     "AWS::SQS::QueuePolicy": "IAM is not enforced locally",
+    "AWS::S3::BucketPolicy": "IAM is not enforced locally",
     "AWS::SES::ConfigurationSetEventDestination": (
         "moto's SES publishes no events; put an aws.ses event on the default bus to try one (docs/EMAIL_EVENTS.md)"
     ),
@@ -356,7 +357,45 @@ def _ses_configuration_set(
     return ResourceAttributes(ref=name, attributes={})
 
 
+def _bucket(registry: ResourceRegistry, logical_id: str, props: dict[str, Any]) -> ResourceAttributes:
+    """An S3 bucket with the template's encryption, public access block and lifecycle (moto keeps
+    them; nothing enforces them locally). Names are lower case, as S3 requires."""
+    name = str(props.get("BucketName") or registry.physical_name(logical_id, 63)).lower()
+    s3 = registry.client("s3")
+    if registry.place.region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": registry.place.region})
+    if "BucketEncryption" in props:
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [  # CloudFormation's names for the API's
+                    {
+                        "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                        "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled", False)),
+                    }
+                    for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                ]
+            },
+        )
+    if "PublicAccessBlockConfiguration" in props:
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+        )
+    arn = f"arn:aws:s3:::{name}"
+    return ResourceAttributes(
+        ref=name,
+        attributes={
+            "Arn": arn,
+            "DomainName": f"{name}.s3.amazonaws.com",
+            "RegionalDomainName": f"{name}.s3.{registry.place.region}.amazonaws.com",
+        },
+    )
+
+
 _CREATORS: dict[str, Creator] = {
+    "AWS::S3::Bucket": _bucket,
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
     "AWS::Events::EventBus": _event_bus,

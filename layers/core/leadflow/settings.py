@@ -56,6 +56,14 @@ class Settings(BaseModel):
         alias="CONNECTOR_SECRET_PREFIX",
         description="Secrets Manager name prefix of connector credentials (<stack>/connectors/)",
     )
+    import_bucket: str = Field(
+        default="",
+        alias="IMPORT_BUCKET",
+        description="S3 bucket of uploaded import files (expire after days)",
+    )
+    import_queue_url: str = Field(
+        default="", alias="IMPORT_QUEUE_URL", description="SQS queue of import plans and chunks"
+    )
     unsubscribe_mailto: str = Field(
         default="",
         alias="UNSUBSCRIBE_MAILTO",

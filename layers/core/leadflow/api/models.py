@@ -365,6 +365,73 @@ class CampaignHistoryView(BaseModel):
     cursor: Annotated[str | None, Field(description="Pass as ?cursor= for the next page; null on the last")]
 
 
+# ------------------------------------------------------------------ list and Pinpoint files
+class ImportAccepted(BaseModel):
+    import_id: Annotated[
+        str,
+        Field(description="Poll GET /v1/admin/imports/{import_id}; the same file again gives the same id"),
+    ]
+
+
+class UploadOffered(BaseModel):
+    upload_id: Annotated[
+        str, Field(description="Start the import with POST /v1/admin/imports/{upload_id}/start")
+    ]
+    upload_url: Annotated[
+        str, Field(description="PUT the file here (uncompressed CSV; a Pinpoint export may be gzip)")
+    ]
+    expires_in: Annotated[int, Field(description="Seconds the upload URL stays valid")]
+
+
+class ImportCountsView(BaseModel):
+    rows: Annotated[
+        int, Field(description="Rows read (CSV records after the header, or Pinpoint endpoint lines)")
+    ]
+    created: Annotated[int, Field(description="Contacts created")]
+    updated: Annotated[int, Field(description="Contacts whose fields, status or lists changed")]
+    unchanged: Annotated[int, Field(description="Contacts the row left as they were")]
+    members_added: Annotated[int, Field(description="Members added to the campaign (or the list)")]
+    members_changed: Annotated[int, Field(description="Members whose status moved forward")]
+    members_unchanged: Annotated[
+        int, Field(description="Members already there with that status or a later one")
+    ]
+    errors: Annotated[int, Field(description="Rows (or lines) not imported, or imported in part")]
+    blank: Annotated[int, Field(description="Empty rows, skipped")]
+    skipped: Annotated[
+        int, Field(description="Pinpoint endpoints of channels Leadflow does not keep (push...)")
+    ]
+    warnings: Annotated[
+        int, Field(description="Values imported with a remark, or left out of an imported row")
+    ]
+
+
+class ImportErrorView(BaseModel):
+    row: Annotated[
+        int, Field(description="CSV: the row number (the header is row 1); Pinpoint: the line number")
+    ]
+    column: Annotated[str | None, Field(description="The column (or endpoint key) at fault, if one")] = None
+    reason: Annotated[str, Field(description="What is wrong")]
+    warning: Annotated[bool, Field(description="True: imported all the same, with this remark")] = False
+
+
+class ImportView(BaseModel):
+    import_id: str
+    kind: Annotated[
+        Literal["csv", "pinpoint"], Field(description="A CSV into a CRM campaign, or a Pinpoint export")
+    ]
+    target: Annotated[
+        str | None, Field(description="The campaign (CSV) or the static list (Pinpoint), if any")
+    ]
+    status: Annotated[Literal["running", "completed", "failed"], Field(description="running, then completed")]
+    rows_total: Annotated[int | None, Field(description="Rows in the file, once it has been read")] = None
+    counts: ImportCountsView
+    errors: Annotated[list[ImportErrorView], Field(description="The first errors and warnings, by row")]
+    errors_total: Annotated[int, Field(description="Every error and warning, the ones not listed included")]
+    failure: Annotated[str | None, Field(description="Why the import failed as a whole")] = None
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
 #: Models the routes name by reference (``leadflow.api.contract.ref``): the document's
 #: components, added when it is rendered.
 class ContactExportView(BaseModel):
@@ -404,4 +471,7 @@ DOCUMENTED: tuple[type[BaseModel], ...] = (
     ConnectorView,
     ReplayView,
     *DOCUMENTED_REPORTS,
+    ImportAccepted,
+    UploadOffered,
+    ImportView,
 )

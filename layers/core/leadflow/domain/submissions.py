@@ -126,6 +126,12 @@ def _clean_value(spec: FormField, raw: RawValue) -> Any:
     raise ValueError(f"unsupported field type {kind}")
 
 
+def clean_field_value(spec: FormField, raw: RawValue) -> Any:
+    """One non-blank value converted to its field's type, as a submission's would be (imports use it);
+    raises ValueError with the reason."""
+    return _clean_value(spec, raw)
+
+
 #: Integral numbers up to this magnitude are kept as integers; beyond it a float is no longer exact,
 #: and ``int(1e100)`` would be a 101-digit integer that no store can hold.
 _EXACT_INTEGER = 2**53

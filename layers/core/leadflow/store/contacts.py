@@ -111,9 +111,15 @@ def get_submission_reply(form_id: str, key: str) -> dict[str, Any] | None:
 # ---------------------------------------------------------------- transaction items
 
 
-def put_new_contact(contact: Contact) -> list[TransactItem]:
-    """The guard and the profile, both conditional: a second creator fails on the guard."""
-    profile = {"pk": contact_pk(contact.contact_id), "sk": PROFILE, **contact.model_dump(mode="json")}
+def put_new_contact(contact: Contact, *, extra: dict[str, Any] | None = None) -> list[TransactItem]:
+    """The guard and the profile, both conditional: a second creator fails on the guard.
+    ``extra`` holds profile attributes the model does not carry (an imported ``suppression``)."""
+    profile = {
+        "pk": contact_pk(contact.contact_id),
+        "sk": PROFILE,
+        **(extra or {}),
+        **contact.model_dump(mode="json"),
+    }
     guard = {
         "pk": email_pk(contact.email_key),
         "sk": "CONTACT",
@@ -146,8 +152,10 @@ def update_returning_contact(
     ma_campaign_id: str | None,
     consent: dict[str, Any] | None,
     now: datetime,
+    add_list: str | None = None,
+    also_set: dict[str, Any] | None = None,
 ) -> TransactItem:
-    """Merges a submission into an existing profile.
+    """Merges a submission (or an imported row) into an existing profile.
 
     Guarded only by what the caller read and decided on: the subscription status (a
     concurrent unsubscribe must not be overwritten) and, when joining, that no MA campaign
@@ -172,6 +180,17 @@ def update_returning_contact(
     if consent:
         values[":consent"] = consent
         sets.append("consent = :consent")
+    for index, (name, value) in enumerate(sorted((also_set or {}).items())):
+        names[f"#s{index}"] = name
+        values[f":s{index}"] = value
+        sets.append(f"#s{index} = :s{index}")
+    if add_list:
+        # an import joining a static list: the processor writes ``lists`` whole under ``version``,
+        # so the version moves on and its write of an older read retries instead of dropping the list
+        names.update({"#lists": "lists", "#version": "version"})
+        values.update({":list": add_list, ":joined": [add_list], ":none": [], ":one": 1})
+        sets += ["#lists = list_append(if_not_exists(#lists, :none), :joined)", "#version = #version + :one"]
+        condition += " AND NOT contains(#lists, :list)"
     return {
         "Update": {
             "TableName": _table(),
@@ -182,6 +201,21 @@ def update_returning_contact(
             "ExpressionAttributeValues": dynamo.serialize_values(values),
         }
     }
+
+
+def recorded_activity(contact_id: str, activity: Activity) -> dict[str, Any] | None:
+    """The stored copy of an activity with a stable id and time (an import's row), or None."""
+    item = (
+        dynamo.client()
+        .get_item(
+            TableName=_table(),
+            Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": activity_sk(activity)}),
+            ConsistentRead=True,
+            ProjectionExpression="facts, properties",
+        )
+        .get("Item")
+    )
+    return dynamo.deserialize(item) if item else None
 
 
 def put_activity(activity: Activity) -> TransactItem:

@@ -12,6 +12,7 @@ def all_routers() -> list[Router]:
         campaign_members,
         capture,
         connectors,
+        imports,
         preferences,
         privacy,
         reports,
@@ -27,4 +28,5 @@ def all_routers() -> list[Router]:
         campaign_members.router,
         connectors.router,
         reports.router,
+        imports.router,
     ]
