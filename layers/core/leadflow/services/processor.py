@@ -25,7 +25,7 @@ from leadflow.errors import TemporarilyUnavailable
 from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
 from leadflow.services import definitions
-from leadflow.services.nurture import enrolling
+from leadflow.services.nurture import dates, enrolling
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
 from leadflow.store import dynamo
@@ -144,6 +144,8 @@ def _apply(active: definitions.ActiveDefinitions, contact: Contact, activity: Ac
                 )
             )
         )
+    # The month-day index of date fields changes with the fields it mirrors (date_field triggers).
+    items += dates.index_items(bundle, contact.contact_id, contact.fields, outcome.after.fields, activity)
     # Enrollments ride in the activity's transaction: a redelivery enrolls nobody twice.
     flows = processing.flows_to_start(bundle, outcome, activity)
     enrolled_from = len(items)
