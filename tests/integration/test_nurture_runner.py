@@ -373,13 +373,14 @@ def _sample(name: str) -> dict[str, Any]:
 
 
 def test_the_sample_events_run_through_the_handler(aws, apply_bundle, frozen_clock) -> None:
-    """events/nurture-*.json: the schedule's input, and a step batch (for enrollments that do not
+    """events/nurture-*.json: the schedules' inputs (minute and daily date-field runs), a step batch (for enrollments that do not
     exist here: each is a no-op, never a failure)."""
     apply_bundle(_bundle(WELCOME, INVITE))
     assert minute_run() == nurture(_sample("nurture-minute-run")) == {"job": "due", "due": 0, "overdue": 0}
     assert nurture(_sample("nurture-step-batch")) == {"batchItemFailures": []}
+    assert nurture(_sample("nurture-date-run")) == {"job": "dates", "enrolled": 0, "candidates": 0}
     samples = {path.stem for path in (functions.ROOT / "events").glob("nurture-*.json")}
-    assert samples == {"nurture-minute-run", "nurture-step-batch"}
+    assert samples == {"nurture-minute-run", "nurture-step-batch", "nurture-date-run"}
 
 
 def test_a_minute_run_event_of_another_shape_is_refused(aws, apply_bundle) -> None:

@@ -25,11 +25,12 @@ from botocore.exceptions import ClientError
 from pydantic import TypeAdapter
 
 from leadflow import clock
+from leadflow.domain.activities import Activity
 from leadflow.domain.nurture.effects import Effect
 from leadflow.domain.nurture.enrollment import Enrollment, EnrollmentState
 from leadflow.ids import shard_of
 from leadflow.store import dynamo
-from leadflow.store.contacts import _table, contact_pk
+from leadflow.store.contacts import _table, activity_sk, contact_pk
 from leadflow.store.dynamo import TransactItem
 
 DUE_SHARDS = 16
@@ -349,3 +350,68 @@ def recheck_later(enrollment: Enrollment, now: datetime) -> None:
             {":pk": key["gsi1pk"], ":sk": key["gsi1sk"], ":revision": enrollment.revision}
         ),
     )
+
+
+# ---------------------------------------------------------------- claims outside flows (the confirmation email)
+
+
+def claim_item(contact_id: str, effect_id: str, kind: str, now: datetime, **facts: Any) -> TransactItem:
+    """A ``claimed`` row for a one-off effect (not a flow's), put once: ride it in the transaction
+    that decides the effect, so a redelivery finds the claim rather than making a second one."""
+    claim = {
+        "pk": contact_pk(contact_id),
+        "sk": effect_sk(effect_id),
+        "status": CLAIMED,
+        "kind": kind,
+        "claimed_at": clock.iso(now),
+        "expires_at": int((now + CLAIM_TTL).timestamp()),
+        **facts,
+    }
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": dynamo.serialize(claim),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def claim_status(contact_id: str, effect_id: str) -> str | None:
+    """The claim's status (``claimed``, ``sending``, ``done``), or None when there is no claim."""
+    response = dynamo.client().get_item(
+        TableName=_table(),
+        Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": effect_sk(effect_id)}),
+        ConsistentRead=True,
+        ProjectionExpression="#status",
+        ExpressionAttributeNames={"#status": "status"},
+    )
+    item = response.get("Item")
+    return str(dynamo.deserialize(item)["status"]) if item else None
+
+
+def done_with_history(
+    contact_id: str, effect_id: str, now: datetime, *, history: Activity, **facts: Any
+) -> bool:
+    """Marks a claim done with ``facts`` and, in the same transaction, puts ``history`` in the
+    contact's history as an activity already applied (it scores nothing and starts no flow);
+    False when the claim was done before (nothing written)."""
+    done = mark_done_item(contact_id, effect_id, now)
+    update = done["Update"]
+    for index, (name, value) in enumerate(sorted(facts.items())):
+        update["UpdateExpression"] += f", #f{index} = :f{index}"
+        update["ExpressionAttributeNames"][f"#f{index}"] = name
+        update["ExpressionAttributeValues"].update(dynamo.serialize_values({f":f{index}": value}))
+    row = {
+        "pk": contact_pk(contact_id),
+        "sk": activity_sk(history),
+        **history.model_dump(mode="json", exclude_defaults=True),
+        "contact_id": contact_id,
+        "applied_at": clock.iso(now),
+    }
+    try:
+        dynamo.transact_write([done, {"Put": {"TableName": _table(), "Item": dynamo.serialize(row)}}])
+    except dynamo.TransactionCancelled as cancelled:
+        if cancelled.failed_at(0):
+            return False
+        raise
+    return True
