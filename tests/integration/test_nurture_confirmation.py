@@ -232,3 +232,41 @@ def test_the_message_id_is_the_submissions(aws, apply_bundle, capture) -> None:
     (claim,) = _claims(contact_id)
     expected = confirmation_message_id(contact_id, "webinar-signup", activity["activity_id"])
     assert claim["sk"] == f"EFFECT#{expected}"
+
+
+def test_templates_without_from_are_refused_at_apply_when_the_deployment_has_no_sender(
+    aws, admin, monkeypatch
+) -> None:
+    from leadflow.settings import reset_settings
+    from tests.support.events import json_body
+
+    monkeypatch.setenv("EMAIL_SENDER", "")
+    reset_settings()
+    bundle = _bundle()
+    bundle["email_templates"].insert(
+        1, {"id": "signed", "subject": "Hi", "html": "<p>Hi</p>", "from": "a@example.com"}
+    )
+    import json
+
+    reply = admin(
+        "PUT",
+        "/v1/admin/definitions",
+        iam=True,
+        body=json.dumps(bundle),
+        headers={"content-type": "application/json"},
+    )
+    assert reply["statusCode"] == 422, reply["body"]
+    fields = json_body(reply)["error"]["fields"]
+    assert set(fields) == {"email_templates[0].from", "email_templates[2].from"}
+    assert "EmailSender" in fields["email_templates[0].from"]
+    # with a default sender the same bundle is fine
+    monkeypatch.setenv("EMAIL_SENDER", "news@example.com")
+    reset_settings()
+    again = admin(
+        "PUT",
+        "/v1/admin/definitions",
+        iam=True,
+        body=json.dumps(bundle),
+        headers={"content-type": "application/json"},
+    )
+    assert again["statusCode"] == 200, again["body"]

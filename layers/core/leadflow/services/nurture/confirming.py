@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from leadflow.definitions import Bundle
 
 KIND = "confirmation"
+NO_SENDER = "no sender: deploy with EmailSender, or give the bundle's confirm-subscription template a from"
 
 
 def _message_id(bundle: Bundle, activity: Activity) -> str | None:
@@ -102,8 +103,14 @@ def _compose_and_send(
     settings = get_settings()
     template = bundle.template(TEMPLATE_ID)
     sender = (template.sender if template else None) or settings.email_sender
-    if not sender or not settings.public_base_url:
-        raise SettingsError("EMAIL_SENDER (or the template's from) and PUBLIC_BASE_URL must be set")
+    if not settings.public_base_url:
+        raise SettingsError("PUBLIC_BASE_URL must be set")
+    if not sender:
+        # a deployment without EmailSender and a bundle without a sending confirm-subscription
+        # template: recorded on the claim and counted (never blocks the activity, never retried)
+        logger.error("confirmation not sent: no sender", extra={"confirmation": message_id})
+        metrics.add_metric(name="ConfirmationsWithoutSender", unit="Count", value=1)
+        return "rejected", NO_SENDER
     try:
         email = compose_confirmation(
             contact,
