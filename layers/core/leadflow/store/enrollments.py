@@ -236,7 +236,7 @@ def save_items(
                 ":enrollment": expected_enrollment_id or enrollment.enrollment_id,
             }
         )
-    items: list[TransactItem] = [{"Put": put}, _due_line_item(enrollment)]
+    items: list[TransactItem] = [{"Put": put}, _due_line_item(enrollment, pending=bool(effects))]
     now = clock.now()
     stamp = clock.iso(now)
     for effect in effects:
@@ -262,21 +262,68 @@ def save_items(
     return items
 
 
-def _due_line_item(enrollment: Enrollment) -> TransactItem:
-    """The enrollment's due-time line (put), or its removal when nothing but a wake can move it."""
-    line_key = {"pk": contact_pk(enrollment.contact_id), "sk": due_sk(enrollment.flow_id)}
+PENDING_RECHECK = timedelta(minutes=5)
+"""While an advance's effects are not all done, its line is due this soon (or at its own due time,
+if sooner): a worker that dies before finishing them, with its message lost for good, is found by
+the minute run within minutes, not at the enrollment's next due time days later."""
+
+
+def _line(enrollment: Enrollment, *, pending: bool) -> dict[str, Any] | None:
+    """The enrollment's due-time line, or None when nothing but a wake can move it."""
     key = due_key(enrollment)
-    if key is None:
-        return {"Delete": {"TableName": _table(), "Key": dynamo.serialize(line_key)}}
-    line = {
-        **line_key,
+    due = clock.parse_iso(key["gsi1sk"].split("#", 1)[0]) if key is not None else None
+    look = due
+    if pending:
+        soon = clock.now() + PENDING_RECHECK
+        look = min(due, soon) if due is not None else soon
+    if look is None:
+        return None
+    return {
+        "pk": contact_pk(enrollment.contact_id),
+        "sk": due_sk(enrollment.flow_id),
         "contact_id": enrollment.contact_id,
         "flow_id": enrollment.flow_id,
         "revision": enrollment.revision,
-        "due_at": key["gsi1sk"].split("#", 1)[0],
-        **key,
+        "due_at": clock.iso(due or look),
+        "gsi1pk": due_partition(shard_of(f"{enrollment.contact_id}#{enrollment.flow_id}", DUE_SHARDS)),
+        "gsi1sk": _due_sort_key(enrollment.contact_id, enrollment.flow_id, look),
     }
+
+
+def _due_line_item(enrollment: Enrollment, *, pending: bool) -> TransactItem:
+    """The line's put, or its removal."""
+    line = _line(enrollment, pending=pending)
+    if line is None:
+        key = {"pk": contact_pk(enrollment.contact_id), "sk": due_sk(enrollment.flow_id)}
+        return {"Delete": {"TableName": _table(), "Key": dynamo.serialize(key)}}
     return {"Put": {"TableName": _table(), "Item": dynamo.serialize(line)}}
+
+
+def settle_line(enrollment: Enrollment) -> None:
+    """Put the line where the enrollment says (its due time, or none), if nobody moved on since:
+    after its effects are done, and when a timer found nothing to do (a line left early)."""
+    line_key = {"pk": contact_pk(enrollment.contact_id), "sk": due_sk(enrollment.flow_id)}
+    line = _line(enrollment, pending=False)
+    condition = "attribute_not_exists(pk) OR revision = :revision"
+    values = dynamo.serialize_values({":revision": enrollment.revision})
+    try:
+        if line is None:
+            dynamo.client().delete_item(
+                TableName=_table(),
+                Key=dynamo.serialize(line_key),
+                ConditionExpression="revision = :revision",
+                ExpressionAttributeValues=values,
+            )
+        else:
+            dynamo.client().put_item(
+                TableName=_table(),
+                Item=dynamo.serialize(line),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+    except ClientError as error:
+        if not dynamo.is_condition_failure(error):
+            raise
 
 
 def save(
@@ -364,14 +411,20 @@ def mark_done(contact_id: str, effect_id: str, now: datetime, **facts: Any) -> b
     return _update_if(**update)
 
 
-def clear_pending(enrollment: Enrollment) -> None:
-    """All of the last advance's effects are done: forget them (only if nobody moved on since)."""
-    _update_if(
+def clear_pending(enrollment: Enrollment, *, settle: bool = True) -> None:
+    """All of the last advance's effects are done: forget them, and move the line from its
+    pending recheck to the enrollment's own due time (both only if nobody moved on since). ``settle``
+    False when the advance had no effects (its line was written where it belongs). A crash
+    between the two leaves the line early: the timer message it brings finds nothing to do, and
+    the worker settles the line then."""
+    cleared = _update_if(
         Key=_enrollment_key(enrollment),
         UpdateExpression="REMOVE pending",
         ConditionExpression="revision = :revision",
         ExpressionAttributeValues=dynamo.serialize_values({":revision": enrollment.revision}),
     )
+    if cleared and settle:
+        settle_line(enrollment)
 
 
 def recheck_later(enrollment: Enrollment, now: datetime) -> None:
