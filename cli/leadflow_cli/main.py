@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow_cli import connectors as connectors_cli
+from leadflow_cli import enrollments as enrollments_commands
 from leadflow_cli import imports, members, privacy, reports
 from leadflow_cli.client import AdminClient, ApiError
 
@@ -229,6 +230,8 @@ def _parser() -> argparse.ArgumentParser:
     connectors_cli.register(commands)
     reports.register(commands)
     imports.register(commands)
+    enrollments_commands.register(commands)
+
     commands.add_parser("dev", help="run Leadflow locally (see `leadflow dev --help`)", add_help=False)
     return parser
 

@@ -4,7 +4,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow.api.resolver import build_resolver
-from leadflow.api.routes import admin, campaign_members, connectors, docs, imports, privacy, reports
+from leadflow.api.routes import (
+    admin,
+    campaign_members,
+    connectors,
+    docs,
+    enrollments,
+    imports,
+    privacy,
+    reports,
+)
 from leadflow.observability import logger, metrics, tracer
 
 app = build_resolver(
@@ -14,6 +23,7 @@ app = build_resolver(
     connectors.router,
     reports.router,
     imports.router,
+    enrollments.router,
     docs.router,
 )
 

@@ -21,6 +21,7 @@ from leadflow.api.models import (
     ScoreLedgerView,
     SyncErrorView,
 )
+from leadflow.domain.nurture.enrollment import Enrollment
 from leadflow.services.campaign_members import HistoryPage, MemberPage, PutOutcome
 from leadflow.services.connectors import ConnectorStatus
 from leadflow.services.contacts import ContactProfile, ListPage, ScoreLedger
@@ -56,22 +57,7 @@ def contact_view(profile: ContactProfile) -> ContactView:
             for item in profile.crm_campaigns
         ],
         lists=sorted(contact.lists),
-        enrollments=[
-            EnrollmentView(
-                enrollment_id=item.enrollment_id,
-                flow_id=item.flow_id,
-                version=item.flow_version,
-                step=item.step_id,
-                state=item.state.value,
-                hold=item.hold.value if item.hold is not None else None,
-                due_at=item.due_at,
-                started_at=item.started_at,
-                ended_at=item.ended_at,
-                end_reason=item.end_reason,
-                path=[PathStepView.model_validate(entry.model_dump()) for entry in item.path],
-            )
-            for item in profile.enrollments
-        ],
+        enrollments=[enrollment_view(item) for item in profile.enrollments],
         activities=[
             ActivityView(
                 activity_id=activity.activity_id,
@@ -115,6 +101,22 @@ def connector_view(status: ConnectorStatus) -> ConnectorView:
         pending=status.pending,
         failed=status.failed,
         dead_letters=status.dead_letters,
+    )
+
+
+def enrollment_view(item: Enrollment) -> EnrollmentView:
+    return EnrollmentView(
+        enrollment_id=item.enrollment_id,
+        flow_id=item.flow_id,
+        version=item.flow_version,
+        step=item.step_id,
+        state=item.state.value,
+        hold=item.hold.value if item.hold is not None else None,
+        due_at=item.due_at,
+        started_at=item.started_at,
+        ended_at=item.ended_at,
+        end_reason=item.end_reason,
+        path=[PathStepView.model_validate(entry.model_dump()) for entry in item.path],
     )
 
 

@@ -12,6 +12,7 @@ def all_routers() -> list[Router]:
         campaign_members,
         capture,
         connectors,
+        enrollments,
         imports,
         preferences,
         privacy,
@@ -29,4 +30,5 @@ def all_routers() -> list[Router]:
         connectors.router,
         reports.router,
         imports.router,
+        enrollments.router,
     ]

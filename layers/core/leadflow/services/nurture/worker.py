@@ -65,6 +65,8 @@ def step(message: StepMessage, now: datetime | None = None) -> str:
             if enrollment.state is EnrollmentState.PAUSED:
                 enrollments_store.recheck_later(enrollment, moment)
                 return "paused"
+            if wake is None and result == "unchanged":
+                enrollments_store.settle_line(enrollment)  # a line left early (a pending recheck)
             return result
         try:
             enrollments_store.save(outcome.enrollment, enrollment.revision, list(outcome.effects))
@@ -83,7 +85,7 @@ def step(message: StepMessage, now: datetime | None = None) -> str:
 def _finish(bundle: Bundle, enrollment: Enrollment, effects: list[Effect], now: datetime) -> Enrollment:
     """Carry out the pending effects; a rejected email fails the enrollment (stored the same way)."""
     rejected = carry_out(bundle, enrollment, effects, now)
-    enrollments_store.clear_pending(enrollment)
+    enrollments_store.clear_pending(enrollment, settle=bool(effects))
     if rejected is None:
         return enrollment
     failed = fail(enrollment, now, rejected)
