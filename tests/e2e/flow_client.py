@@ -94,9 +94,7 @@ class FlowClient:
 
     def outbox(self, **filters: str) -> list[dict[str, Any]]:
         """The outbox as JSON, oldest first (the route lists newest first)."""
-        reply = self.http.get(
-            f"{self.url}/_local/outbox", params={"format": "json", **filters}, timeout=30
-        )
+        reply = self.http.get(f"{self.url}/_local/outbox", params={"format": "json", **filters}, timeout=30)
         assert reply.status_code == 200, reply.text
         return list(reversed(reply.json()))
 

@@ -128,7 +128,12 @@ def crm_status_changed(stack: DevStack, contact_id: str, campaign: str, status: 
         type="crm_status_changed",
         occurred_at=clock.now(),
         contact_id=contact_id,
-        properties={"campaign_id": campaign, "status": status, "previous_status": "Registered", "source": "crm"},
+        properties={
+            "campaign_id": campaign,
+            "status": status,
+            "previous_status": "Registered",
+            "source": "crm",
+        },
     )
     sqs.send_message(QueueUrl=queue, MessageBody=activity.to_message())
 
