@@ -87,14 +87,18 @@ def sample(code: str, name: str) -> dict[str, float]:
     return {"wall_ms": figures["ms"], "cpu_ms": figures["cpu_ms"], "peak_mib": figures["kb"] / 1024}
 
 
-def measure(runs: int) -> dict[str, dict[str, float]]:
+def measure(runs: int, only: frozenset[str] = frozenset()) -> dict[str, dict[str, float]]:
     """Per function: median CPU ms, wall ms and peak MiB, and the median of its paired ratios.
 
     Each of a function's samples is paired with a baseline sample taken just before it, and the
     ratio is the median of those pairs: a burst of load on the shared machine then inflates
     both sides of a pair instead of one function's whole series.
     """
-    codes = {name: _FUNCTION.format(path=str(path)) for name, path in functions().items()}
+    codes = {
+        name: _FUNCTION.format(path=str(path))
+        for name, path in functions().items()
+        if not only or name in only
+    }
     sample(BASELINE, "baseline")
     for name, code in codes.items():  # warm the bytecode cache, as a deployed package has it
         sample(code, name)
@@ -177,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=float, default=LIMIT, help="largest ratio to the baseline")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
     parser.add_argument(
+        "--only", nargs="*", default=[], help="measure only these functions (and the baseline)"
+    )
+    parser.add_argument(
         "--compile-cost", action="store_true", help="CPU to compile what each imports from the built layer"
     )
     args = parser.parse_args(argv)
@@ -186,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, row in compile_cost().items():
             print(f"{name:14} {row['modules']:>8} {row['ms']:>7.0f}")
         return 0
-    results = measure(args.runs)
+    results = measure(args.runs, frozenset(args.only))
     table, over = report(results, args.runs, args.limit)
     print(table)
     if args.json:
