@@ -3,9 +3,10 @@
 figures must stay within 1.2 of each other (issue 12).
 
 Run: ``.venv/bin/python -m bench.nurture`` (``--sizes 10000`` for one size). Read units follow
-DynamoDB's rules for a Query: the size of the index items read (GSI1 projects ALL, so whole
-enrollment items), rounded up to 4 KB per request, halved for an eventually consistent read.
-moto's own ConsumedCapacity is not used (TOOLCHAIN.md).
+DynamoDB's rules for a Query: the size of the index items read (GSI1 projects ALL; the index
+holds the small ``DUE#<flow>`` lines, not whole enrollments), rounded up to 4 KB per request,
+halved for an eventually consistent read. Each line sent is then moved on (one UpdateItem), and a
+second run a minute later sends nothing. moto's own ConsumedCapacity is not used (TOOLCHAIN.md).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ SIZES = (10_000, 100_000)
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def _enrollment_item(index: int, due_at: datetime) -> dict[str, Any]:
+def _enrollment_items(index: int, due_at: datetime) -> list[dict[str, Any]]:
     from leadflow.domain.nurture.enrollment import Enrollment, EnrollmentState, Hold
     from leadflow.store import enrollments
 
@@ -40,12 +41,12 @@ def _enrollment_item(index: int, due_at: datetime) -> dict[str, Any]:
         steps_run=2,
         revision=2,
     )
-    put = enrollments.save_items(enrollment, None, [])[0]["Put"]
-    return put["Item"]
+    enrollment_put, line_put = enrollments.save_items(enrollment, None, [])[:2]
+    return [enrollment_put["Put"]["Item"], line_put["Put"]["Item"]]
 
 
 def _fill(total: int) -> int:
-    """``total`` waiting enrollments, ``DUE`` of them due; returns one item's size in bytes."""
+    """``total`` waiting enrollments, ``DUE`` of them due; returns one due line's size in bytes."""
     from boto3.dynamodb.types import TypeDeserializer
 
     from bench.aws_meter import item_size
@@ -63,12 +64,12 @@ def _fill(total: int) -> int:
             if index % step == 0 and index // step < DUE
             else NOW + timedelta(days=2)
         )
-        item = _enrollment_item(index, due)
+        enrollment_item, line = _enrollment_items(index, due)
         if not size:
             deserialize = TypeDeserializer().deserialize
-            size = item_size({name: deserialize(value) for name, value in item.items()})
-        batch.append({"PutRequest": {"Item": item}})
-        if len(batch) == 25:
+            size = item_size({name: deserialize(value) for name, value in line.items()})
+        batch += [{"PutRequest": {"Item": enrollment_item}}, {"PutRequest": {"Item": line}}]
+        if len(batch) >= 24:
             client.batch_write_item(RequestItems={table: batch})
             batch = []
     if batch:
@@ -95,14 +96,19 @@ def measure(total: int) -> dict[str, Any]:
         )
         report = schedule.run(NOW)
         assert report.due == DUE, report
-        units = sum(0.5 * max(1, math.ceil(count * size / 4096)) for count in read)
+        first = dict(meter.requests)
+        first_reads = list(read)
+        again = schedule.run(NOW + timedelta(minutes=1))
         return {
             "enrolled": total,
             "due": report.due,
-            "queries": meter.requests["dynamodb.Query"],
-            "sqs_batches": meter.requests["sqs.SendMessageBatch"],
-            "items_read": sum(read),
-            "read_units": units,
+            "queries": first["dynamodb.Query"],
+            "sqs_batches": first["sqs.SendMessageBatch"],
+            "items_read": sum(first_reads),
+            "read_units": sum(0.5 * max(1, math.ceil(count * size / 4096)) for count in first_reads),
+            "marks": first.get("dynamodb.UpdateItem", 0),
+            "line_bytes": size,
+            "resent_next_minute": again.due,
         }
 
 
@@ -111,13 +117,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     sizes = parser.parse_args(argv).sizes
     rows = [measure(total) for total in sizes]
-    print("| enrolled | due | DynamoDB queries | items read | read units | SQS SendMessageBatch |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| enrolled | due | DynamoDB queries | items read | read units | SQS SendMessageBatch "
+        "| lines moved on (UpdateItem) | sent again a minute later |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
         print(
             f"| {row['enrolled']:,} | {row['due']} | {row['queries']} | {row['items_read']} "
-            f"| {row['read_units']:g} | {row['sqs_batches']} |"
+            f"| {row['read_units']:g} | {row['sqs_batches']} | {row['marks']} | {row['resent_next_minute']} |"
         )
+    print(f"\none due line: {rows[0]['line_bytes']} bytes")
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         print(

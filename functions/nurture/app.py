@@ -1,5 +1,5 @@
 """Nurture: the minute run (EventBridge Scheduler) that sends due enrollments to the step queue
-and counts overdue ones, and the step queue's consumer that advances each enrollment. A failing
+and counts overdue ones, the daily date-field run (``{"job": "dates"}``: birthdays and the like), and the step queue's consumer that advances each enrollment. A failing
 record returns alone to the queue (partial batch response) and reaches the DLQ after the queue's
 maxReceiveCount. Failures are logged by ids only: messages carry activities with personal data."""
 
@@ -33,7 +33,7 @@ def _worker() -> ModuleType:
 class MinuteRun(BaseModel):
     """The schedule's input, as template.yaml sets it."""
 
-    job: Literal["due"]
+    job: Literal["due", "dates"]
 
 
 @tracer.capture_method(capture_response=False)
@@ -62,8 +62,13 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
                 event=event, record_handler=record_handler, processor=batch, context=context
             )
         )
-    with redacted_failures("minute run failed", job=str(event.get("job"))[:16]):
-        parse(event=event, model=MinuteRun)
+    with redacted_failures("scheduled run failed", job=str(event.get("job"))[:16]):
+        job = parse(event=event, model=MinuteRun).job
+        if job == "dates":
+            from leadflow.services.nurture import date_run
+
+            dated = date_run.run()
+            return {"job": "dates", "enrolled": dated.enrolled, "candidates": dated.candidates}
         report = schedule.run()
     logger.info("minute run", extra={"due": report.due, "overdue": report.overdue})
     return {"job": "due", "due": report.due, "overdue": report.overdue}

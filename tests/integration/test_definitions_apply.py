@@ -132,7 +132,9 @@ def test_removing_one_form_needs_confirmation_then_applies(aws, apply_bundle, ca
 
 def test_a_flow_removal_is_guarded_too(aws, apply_bundle, admin):
     bundle = capture_bundle()
-    bundle["email_templates"] = [{"id": "hi", "subject": "Hi", "html": "<p>Hi {{ first_name }}</p>"}]
+    bundle["email_templates"] = [
+        {"id": "hi", "subject": "Hi", "html": "<p>Hi {{ first_name }}</p>", "from": "news@example.com"}
+    ]
     bundle["flows"] = [
         {
             "id": "welcome",
@@ -225,7 +227,9 @@ def test_a_cache_refresh_runs_no_check_and_compiles_no_template(aws, apply_bundl
     from leadflow.services import definitions
 
     bundle = capture_bundle()
-    bundle["email_templates"] = [{"id": "hi", "subject": "Hi {{ first_name }}", "html": "<p>Hi</p>"}]
+    bundle["email_templates"] = [
+        {"id": "hi", "subject": "Hi {{ first_name }}", "html": "<p>Hi</p>", "from": "news@example.com"}
+    ]
     apply_bundle(bundle)
 
     def must_not_run(*args: object, **kwargs: object) -> None:

@@ -196,11 +196,64 @@ def test_the_minute_run_finds_exactly_the_due_enrollments_with_one_query_per_sha
         assert minute_run() == {"job": "due", "due": 3, "overdue": 0}
     finally:
         dynamodb.meta.events.unregister("before-call.dynamodb.*")
-    # the due-time index only: one Query per shard, no Scan, no read of the waiting ones
-    assert requests == ["Query"] * enrollments_store.DUE_SHARDS
+    # the due-time index only: one Query per shard, no Scan, no read of the waiting ones; then
+    # one small write per line sent, moving it on so the next run does not send it again
+    assert requests == ["Query"] * enrollments_store.DUE_SHARDS + ["UpdateItem"] * 3
     bodies = queues.read_all(aws.queues["StepQueue"])
     assert sorted(body["contact_id"] for body in bodies) == sorted(early)
     assert {body["reason"] for body in bodies} == {"due"}
+
+
+def test_a_due_enrollment_is_enqueued_once_and_again_only_when_overdue(
+    aws, apply_bundle, capture, frozen_clock
+) -> None:
+    apply_bundle(_bundle(WELCOME))
+    contact_id = submitted_contact(capture, {"email": "once@example.com", "consent": True})
+    process_all(aws)
+    steps_all(aws)
+    frozen_clock.advance(timedelta(days=2, seconds=1))
+    assert minute_run() == {"job": "due", "due": 1, "overdue": 0}
+    # the workers are behind: the next runs do not send it again
+    for _ in range(4):
+        frozen_clock.advance(timedelta(minutes=1))
+        assert minute_run() == {"job": "due", "due": 0, "overdue": 0}
+    assert len(queues.read_all(aws.queues["StepQueue"])) == 1
+    # five minutes on and still not moved (that message was lost): the watchdog re-drives it, once
+    frozen_clock.advance(timedelta(minutes=1, seconds=1))
+    assert minute_run() == {"job": "due", "due": 1, "overdue": 1}
+    frozen_clock.advance(timedelta(minutes=1))
+    assert minute_run() == {"job": "due", "due": 0, "overdue": 0}
+    steps_all(aws)
+    assert enrollment(contact_id, "welcome").state is EnrollmentState.COMPLETED
+    frozen_clock.advance(timedelta(minutes=10))
+    assert minute_run() == {"job": "due", "due": 0, "overdue": 0}
+
+
+def test_a_line_the_worker_moved_on_meanwhile_is_not_moved_by_the_minute_run(
+    aws, apply_bundle, capture, frozen_clock, monkeypatch
+) -> None:
+    """The run reads a line, the worker advances the enrollment (a new line), then the run marks
+    what it read: the condition fails and the worker's line stands."""
+    from leadflow.services.nurture import schedule
+
+    apply_bundle(_bundle(INVITE))
+    contact_id = submitted_contact(capture, {"email": "race@example.com", "consent": True})
+    process_all(aws)
+    frozen_clock.advance(timedelta(seconds=1))
+    real = enrollments_store.mark_enqueued
+
+    def worker_first(line: Any, now: Any, later: Any) -> bool:
+        steps_all(aws)  # the worker takes the enrolled message and reaches the wait_for
+        return real(line, now, later)
+
+    monkeypatch.setattr(enrollments_store, "mark_enqueued", worker_first)
+    assert schedule.run().due == 1
+    waiting = enrollment(contact_id, "invite")
+    assert waiting.step_id == "opened"
+    # the line is at the wait_for's timeout, not moved five minutes on
+    monkeypatch.setattr(enrollments_store, "mark_enqueued", real)
+    frozen_clock.advance(timedelta(days=3, minutes=1))
+    assert minute_run()["due"] == 1
 
 
 def test_a_replayed_step_message_changes_nothing_and_each_effect_happens_once(
@@ -346,8 +399,11 @@ def test_overdue_enrollments_are_counted_and_re_driven(aws, apply_bundle, captur
     assert minute_run() == {"job": "due", "due": 1, "overdue": 1}
     (body,) = queues.read_all(aws.queues["StepQueue"])
     assert (body["contact_id"], body["reason"]) == (contact_id, "overdue")
+    # read above, so lost again: re-driven once more five minutes later, not every minute
     frozen_clock.advance(timedelta(minutes=1))
-    minute_run()
+    assert minute_run()["due"] == 0
+    frozen_clock.advance(timedelta(minutes=4, seconds=1))
+    assert minute_run() == {"job": "due", "due": 1, "overdue": 1}
     steps_all(aws)
     assert enrollment(contact_id, "welcome").state is EnrollmentState.COMPLETED
     assert minute_run() == {"job": "due", "due": 0, "overdue": 0}
@@ -373,13 +429,14 @@ def _sample(name: str) -> dict[str, Any]:
 
 
 def test_the_sample_events_run_through_the_handler(aws, apply_bundle, frozen_clock) -> None:
-    """events/nurture-*.json: the schedule's input, and a step batch (for enrollments that do not
+    """events/nurture-*.json: the schedules' inputs (minute and daily date-field runs), a step batch (for enrollments that do not
     exist here: each is a no-op, never a failure)."""
     apply_bundle(_bundle(WELCOME, INVITE))
     assert minute_run() == nurture(_sample("nurture-minute-run")) == {"job": "due", "due": 0, "overdue": 0}
     assert nurture(_sample("nurture-step-batch")) == {"batchItemFailures": []}
+    assert nurture(_sample("nurture-date-run")) == {"job": "dates", "enrolled": 0, "candidates": 0}
     samples = {path.stem for path in (functions.ROOT / "events").glob("nurture-*.json")}
-    assert samples == {"nurture-minute-run", "nurture-step-batch"}
+    assert samples == {"nurture-minute-run", "nurture-step-batch", "nurture-date-run"}
 
 
 def test_a_minute_run_event_of_another_shape_is_refused(aws, apply_bundle) -> None:

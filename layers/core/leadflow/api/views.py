@@ -13,6 +13,7 @@ from leadflow.api.models import (
     PathStepView,
     ScoreLedgerView,
 )
+from leadflow.domain.nurture.enrollment import Enrollment
 from leadflow.services.contacts import ContactProfile, ListPage, ScoreLedger
 
 
@@ -40,22 +41,7 @@ def contact_view(profile: ContactProfile) -> ContactView:
             for membership in profile.crm_campaigns
         ],
         lists=sorted(contact.lists),
-        enrollments=[
-            EnrollmentView(
-                enrollment_id=item.enrollment_id,
-                flow_id=item.flow_id,
-                version=item.flow_version,
-                step=item.step_id,
-                state=item.state.value,
-                hold=item.hold.value if item.hold is not None else None,
-                due_at=item.due_at,
-                started_at=item.started_at,
-                ended_at=item.ended_at,
-                end_reason=item.end_reason,
-                path=[PathStepView.model_validate(entry.model_dump()) for entry in item.path],
-            )
-            for item in profile.enrollments
-        ],
+        enrollments=[enrollment_view(item) for item in profile.enrollments],
         activities=[
             ActivityView(
                 activity_id=activity.activity_id,
@@ -68,6 +54,22 @@ def contact_view(profile: ContactProfile) -> ContactView:
         ],
         created_at=contact.created_at,
         updated_at=contact.updated_at,
+    )
+
+
+def enrollment_view(item: Enrollment) -> EnrollmentView:
+    return EnrollmentView(
+        enrollment_id=item.enrollment_id,
+        flow_id=item.flow_id,
+        version=item.flow_version,
+        step=item.step_id,
+        state=item.state.value,
+        hold=item.hold.value if item.hold is not None else None,
+        due_at=item.due_at,
+        started_at=item.started_at,
+        ended_at=item.ended_at,
+        end_reason=item.end_reason,
+        path=[PathStepView.model_validate(entry.model_dump()) for entry in item.path],
     )
 
 

@@ -120,6 +120,7 @@ def apply(
     from leadflow.definitions import bundle_diff, load_stored, parse_bundle, removals
 
     new_bundle = parse_bundle(document, content_type=content_type)
+    _refuse_unsendable(new_bundle)
     current = campaigns_store.get_active_definitions(consistent=True)
     old_bundle = load_stored(current.bundle) if current else None
     previous_version = current.version if current else 0
@@ -135,6 +136,16 @@ def apply(
     forget_cached()
     _announce(stored.version, old_bundle, new_bundle, diff)
     return ApplyResult(stored.version, previous_version, False, diff, stored.applied_at, new_bundle, removed)
+
+
+def _refuse_unsendable(bundle: Bundle) -> None:
+    """Templates nobody could send (no from, no EMAIL_SENDER) are refused now, not at send time."""
+    from leadflow.definitions import DefinitionsError
+    from leadflow.domain.nurture.senders import sender_problems
+
+    problems = sender_problems(bundle, get_settings().email_sender)
+    if problems:
+        raise DefinitionsError(problems)
 
 
 def _announce(version: int, old: Bundle | None, new: Bundle, diff: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from leadflow.errors import TemporarilyUnavailable
 from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
 from leadflow.services import definitions
-from leadflow.services.nurture import enrolling
+from leadflow.services.nurture import confirming, dates, enrolling
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
 from leadflow.store import dynamo
@@ -144,6 +144,10 @@ def _apply(active: definitions.ActiveDefinitions, contact: Contact, activity: Ac
                 )
             )
         )
+    # The month-day index of date fields changes with the fields it mirrors (date_field triggers).
+    items += dates.index_items(bundle, contact.contact_id, contact.fields, outcome.after.fields, activity)
+    # A double opt-in submission claims its one confirmation email here; it is sent after the commit.
+    items += confirming.claim_items(bundle, activity, now)
     # Enrollments ride in the activity's transaction: a redelivery enrolls nobody twice.
     flows = processing.flows_to_start(bundle, outcome, activity)
     enrolled_from = len(items)
@@ -162,6 +166,7 @@ def _apply(active: definitions.ActiveDefinitions, contact: Contact, activity: Ac
             stored = contacts_store.applied_events(contact.contact_id, activity) or []
             event_bus.publish([DomainEvent.model_validate(event) for event in stored])
             enrolling.wake(bundle, contact.contact_id, activity)
+            confirming.send(bundle, activity)  # finishes a confirmation a crash or throttling left
             metrics.add_metric(name="DuplicateActivities", unit="Count", value=1)
             return "duplicate"
         enrollment_raced = any(cancelled.failed_at(index) for index in range(enrolled_from, len(items)))
@@ -171,6 +176,7 @@ def _apply(active: definitions.ActiveDefinitions, contact: Contact, activity: Ac
     event_bus.publish(events)
     enrolling.announce_enrolled(started)
     enrolling.wake(bundle, contact.contact_id, activity)
+    confirming.send(bundle, activity)
     metrics.add_metric(name="ActivitiesApplied", unit="Count", value=1)
     if outcome.qualified:
         metrics.add_metric(name="LeadsQualified", unit="Count", value=1)

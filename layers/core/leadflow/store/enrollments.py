@@ -2,9 +2,14 @@
 
 Layout (pk / sk):
 - ``CONTACT#<id>`` / ``FLOW#<flow id>``    the contact's latest enrollment in that flow (one per
-  contact and flow: a re-entry replaces a finished one). While it is ``active`` or ``waiting``
-  with a due time, GSI1 lists it under ``DUE#<shard>`` / ``<due time>#<contact>#<flow>``, so the
-  minute run reads only what is due (sharded like the decay index, ``DECAY#<shard>``).
+  contact and flow: a re-entry replaces a finished one).
+- ``CONTACT#<id>`` / ``DUE#<flow id>``     its due-time line, a small item written in the same
+  transaction, while the enrollment is ``active`` or ``waiting`` with a due time (a ``paused`` one
+  at its hourly recheck): GSI1 lists it under ``DUE#<shard>`` / ``<look at>#<contact>#<flow>``, so
+  the minute run reads only what is due, and small lines rather than whole enrollments (sharded
+  like the decay index, ``DECAY#<shard>``). ``due_at`` is the enrollment's due time; the sort key's
+  time starts equal to it and moves on when the minute run has enqueued the line
+  (``mark_enqueued``), so a due enrollment is sent once, and again only once overdue.
 - ``CONTACT#<id>`` / ``EFFECT#<effect id>`` the claim of one effect: written ``claimed`` in the
   same transaction as the enrollment update that produced it, then ``done`` once carried out.
 
@@ -25,11 +30,12 @@ from botocore.exceptions import ClientError
 from pydantic import TypeAdapter
 
 from leadflow import clock
+from leadflow.domain.activities import Activity
 from leadflow.domain.nurture.effects import Effect
 from leadflow.domain.nurture.enrollment import Enrollment, EnrollmentState
 from leadflow.ids import shard_of
 from leadflow.store import dynamo
-from leadflow.store.contacts import _table, contact_pk
+from leadflow.store.contacts import _table, activity_sk, contact_pk
 from leadflow.store.dynamo import TransactItem
 
 DUE_SHARDS = 16
@@ -39,6 +45,7 @@ flow is enabled: paused ones cost one read an hour each, never a scan."""
 CLAIM_TTL = timedelta(days=400)
 """Effect claims are kept this long (DynamoDB's TTL removes them): only a pending advance reads them."""
 FLOW_PREFIX = "FLOW#"
+DUE_PREFIX = "DUE#"
 EFFECT_PREFIX = "EFFECT#"
 CLAIMED = "claimed"
 SENDING = "sending"
@@ -52,12 +59,20 @@ def flow_sk(flow_id: str) -> str:
     return f"{FLOW_PREFIX}{flow_id}"
 
 
+def due_sk(flow_id: str) -> str:
+    return f"{DUE_PREFIX}{flow_id}"
+
+
 def effect_sk(effect_id: str) -> str:
     return f"{EFFECT_PREFIX}{effect_id}"
 
 
 def due_partition(shard: int) -> str:
     return f"DUE#{shard:02d}"
+
+
+def _due_sort_key(contact_id: str, flow_id: str, when: datetime) -> str:
+    return f"{clock.iso(when)}#{contact_id}#{flow_id}"
 
 
 def due_key(enrollment: Enrollment, recheck_at: datetime | None = None) -> dict[str, str] | None:
@@ -72,7 +87,7 @@ def due_key(enrollment: Enrollment, recheck_at: datetime | None = None) -> dict[
         return None
     return {
         "gsi1pk": due_partition(shard_of(f"{enrollment.contact_id}#{enrollment.flow_id}", DUE_SHARDS)),
-        "gsi1sk": f"{clock.iso(when)}#{enrollment.contact_id}#{enrollment.flow_id}",
+        "gsi1sk": _due_sort_key(enrollment.contact_id, enrollment.flow_id, when),
     }
 
 
@@ -86,12 +101,16 @@ class Stored:
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    """One line of the due-time index."""
+    """One line of the due-time index: ``due_at`` is when the enrollment was due, ``sort_key``
+    where the line sits now (moved on once enqueued), ``sk`` the item that holds it."""
 
     contact_id: str
     flow_id: str
     due_at: datetime
     revision: int
+    sort_key: str
+    sk: str
+    enqueued_at: datetime | None = None
 
 
 class StaleError(Exception):
@@ -147,18 +166,22 @@ def due(shard: int, before: datetime, *, page: int = 200) -> Iterator[Due]:
         "ExpressionAttributeValues": dynamo.serialize_values(
             {":pk": due_partition(shard), ":before": clock.iso(before) + "~"}  # "~" sorts after "#"
         ),
-        "ProjectionExpression": "contact_id, flow_id, gsi1sk, revision",
+        "ProjectionExpression": "sk, contact_id, flow_id, gsi1sk, revision, due_at, enqueued_at",
         "Limit": page,
     }
     while True:
         response = dynamo.client().query(**kwargs)
         for raw in response.get("Items", []):
             item = dynamo.deserialize(raw)
+            looked_at = item["gsi1sk"].split("#", 1)[0]
             yield Due(
                 contact_id=item["contact_id"],
                 flow_id=item["flow_id"],
-                due_at=clock.parse_iso(item["gsi1sk"].split("#", 1)[0]),
+                due_at=clock.parse_iso(item.get("due_at") or looked_at),
                 revision=int(item["revision"]),
+                sort_key=item["gsi1sk"],
+                sk=item["sk"],
+                enqueued_at=clock.parse_iso(item["enqueued_at"]) if item.get("enqueued_at") else None,
             )
         if "LastEvaluatedKey" not in response:
             return
@@ -201,7 +224,6 @@ def save_items(
         "revision": enrollment.revision,
         "enrollment": enrollment.model_dump(mode="json"),
         "pending": [effect.model_dump(mode="json") for effect in effects],
-        **(due_key(enrollment) or {}),
     }
     put: dict[str, Any] = {"TableName": _table(), "Item": dynamo.serialize(item)}
     if expected_revision is None:
@@ -214,7 +236,7 @@ def save_items(
                 ":enrollment": expected_enrollment_id or enrollment.enrollment_id,
             }
         )
-    items: list[TransactItem] = [{"Put": put}]
+    items: list[TransactItem] = [{"Put": put}, _due_line_item(enrollment)]
     now = clock.now()
     stamp = clock.iso(now)
     for effect in effects:
@@ -238,6 +260,23 @@ def save_items(
             }
         )
     return items
+
+
+def _due_line_item(enrollment: Enrollment) -> TransactItem:
+    """The enrollment's due-time line (put), or its removal when nothing but a wake can move it."""
+    line_key = {"pk": contact_pk(enrollment.contact_id), "sk": due_sk(enrollment.flow_id)}
+    key = due_key(enrollment)
+    if key is None:
+        return {"Delete": {"TableName": _table(), "Key": dynamo.serialize(line_key)}}
+    line = {
+        **line_key,
+        "contact_id": enrollment.contact_id,
+        "flow_id": enrollment.flow_id,
+        "revision": enrollment.revision,
+        "due_at": key["gsi1sk"].split("#", 1)[0],
+        **key,
+    }
+    return {"Put": {"TableName": _table(), "Item": dynamo.serialize(line)}}
 
 
 def save(
@@ -342,10 +381,100 @@ def recheck_later(enrollment: Enrollment, now: datetime) -> None:
     if key is None:
         return
     _update_if(
-        Key=_enrollment_key(enrollment),
-        UpdateExpression="SET gsi1pk = :pk, gsi1sk = :sk",
+        Key=dynamo.serialize({"pk": contact_pk(enrollment.contact_id), "sk": due_sk(enrollment.flow_id)}),
+        UpdateExpression="SET gsi1pk = :pk, gsi1sk = :sk, due_at = :due",
         ConditionExpression="revision = :revision",
         ExpressionAttributeValues=dynamo.serialize_values(
-            {":pk": key["gsi1pk"], ":sk": key["gsi1sk"], ":revision": enrollment.revision}
+            {
+                ":pk": key["gsi1pk"],
+                ":sk": key["gsi1sk"],
+                ":due": key["gsi1sk"].split("#", 1)[0],
+                ":revision": enrollment.revision,
+            }
         ),
     )
+
+
+def mark_enqueued(line: Due, now: datetime, look_again_at: datetime) -> bool:
+    """The minute run sent this line: move it to ``look_again_at`` (the watchdog's time) with
+    ``enqueued_at``, so the next runs skip it until then. Only if the line is still as read (same
+    revision, same place): a worker that moved the enrollment on meanwhile wrote a new line, and
+    that one stands. False when it had moved."""
+    return _update_if(
+        Key=dynamo.serialize({"pk": contact_pk(line.contact_id), "sk": line.sk}),
+        UpdateExpression="SET gsi1sk = :later, enqueued_at = :now",
+        ConditionExpression="revision = :revision AND gsi1sk = :seen",
+        ExpressionAttributeValues=dynamo.serialize_values(
+            {
+                ":later": _due_sort_key(line.contact_id, line.flow_id, look_again_at),
+                ":now": clock.iso(now),
+                ":revision": line.revision,
+                ":seen": line.sort_key,
+            }
+        ),
+    )
+
+
+# ---------------------------------------------------------------- claims outside flows (the confirmation email)
+
+
+def claim_item(contact_id: str, effect_id: str, kind: str, now: datetime, **facts: Any) -> TransactItem:
+    """A ``claimed`` row for a one-off effect (not a flow's), put once: ride it in the transaction
+    that decides the effect, so a redelivery finds the claim rather than making a second one."""
+    claim = {
+        "pk": contact_pk(contact_id),
+        "sk": effect_sk(effect_id),
+        "status": CLAIMED,
+        "kind": kind,
+        "claimed_at": clock.iso(now),
+        "expires_at": int((now + CLAIM_TTL).timestamp()),
+        **facts,
+    }
+    return {
+        "Put": {
+            "TableName": _table(),
+            "Item": dynamo.serialize(claim),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def claim_status(contact_id: str, effect_id: str) -> str | None:
+    """The claim's status (``claimed``, ``sending``, ``done``), or None when there is no claim."""
+    response = dynamo.client().get_item(
+        TableName=_table(),
+        Key=dynamo.serialize({"pk": contact_pk(contact_id), "sk": effect_sk(effect_id)}),
+        ConsistentRead=True,
+        ProjectionExpression="#status",
+        ExpressionAttributeNames={"#status": "status"},
+    )
+    item = response.get("Item")
+    return str(dynamo.deserialize(item)["status"]) if item else None
+
+
+def done_with_history(
+    contact_id: str, effect_id: str, now: datetime, *, history: Activity, **facts: Any
+) -> bool:
+    """Marks a claim done with ``facts`` and, in the same transaction, puts ``history`` in the
+    contact's history as an activity already applied (it scores nothing and starts no flow);
+    False when the claim was done before (nothing written)."""
+    done = mark_done_item(contact_id, effect_id, now)
+    update = done["Update"]
+    for index, (name, value) in enumerate(sorted(facts.items())):
+        update["UpdateExpression"] += f", #f{index} = :f{index}"
+        update["ExpressionAttributeNames"][f"#f{index}"] = name
+        update["ExpressionAttributeValues"].update(dynamo.serialize_values({f":f{index}": value}))
+    row = {
+        "pk": contact_pk(contact_id),
+        "sk": activity_sk(history),
+        **history.model_dump(mode="json", exclude_defaults=True),
+        "contact_id": contact_id,
+        "applied_at": clock.iso(now),
+    }
+    try:
+        dynamo.transact_write([done, {"Put": {"TableName": _table(), "Item": dynamo.serialize(row)}}])
+    except dynamo.TransactionCancelled as cancelled:
+        if cancelled.failed_at(0):
+            return False
+        raise
+    return True

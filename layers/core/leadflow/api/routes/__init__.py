@@ -7,6 +7,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 def all_routers() -> list[Router]:
     """Every public and admin router (imported lazily: only the OpenAPI route needs them all)."""
-    from leadflow.api.routes import admin, capture, preferences, tracking
+    from leadflow.api.routes import admin, capture, enrollments, preferences, tracking
 
-    return [capture.router, tracking.router, preferences.router, admin.router]
+    return [capture.router, tracking.router, preferences.router, admin.router, enrollments.router]

@@ -48,6 +48,8 @@ def touches(activities: Iterable[Any]) -> list[Touch]:
         # the tracker records opens and clicks with the token's message_id (a flow email's effect id)
         message = str(props.get("effect_id") or props.get("message_id") or activity.activity_id)
         if activity.type == ActivityType.EMAIL_SENT:
+            if props.get("kind") == "confirmation":
+                continue  # the double opt-in email asks for consent: no measure of engagement
             found.append(Touch(Channel.EMAIL, activity.occurred_at, message, engaged=False))
         elif activity.type in (ActivityType.EMAIL_OPEN, ActivityType.EMAIL_CLICK):
             if not is_machine(activity.occurred_at, props):

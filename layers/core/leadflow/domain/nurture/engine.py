@@ -15,14 +15,21 @@ from leadflow.definitions.steps import WaitForStep
 from leadflow.domain.activities import Activity
 from leadflow.domain.contacts import SubscriptionStatus
 from leadflow.domain.nurture.effects import Effect, Ended
-from leadflow.domain.nurture.enrollment import Enrollment, EnrollmentState, Hold, effect_id
+from leadflow.domain.nurture.enrollment import (
+    PATH_LIMIT,
+    Enrollment,
+    EnrollmentState,
+    Hold,
+    PathEntry,
+    effect_id,
+)
 from leadflow.domain.nurture.entry import Refusal, enroll
 from leadflow.domain.nurture.inputs import FlowVersions, NurtureContact, NurtureSettings, Wake
 from leadflow.domain.nurture.run import Run, describe
 from leadflow.domain.nurture.versions import resolve
 from leadflow.domain.nurture.wakes import aware, matches
 
-__all__ = ["Advance", "Refusal", "advance", "enroll", "fail"]
+__all__ = ["Advance", "Refusal", "advance", "end_by_admin", "enroll", "fail"]
 
 UNREACHABLE = {
     SubscriptionStatus.UNSUBSCRIBED.value,
@@ -72,6 +79,26 @@ def fail(enrollment: Enrollment, now: datetime, reason: str) -> Advance:
     if not enrollment.live:
         return Advance(enrollment, changed=False)
     return _end(enrollment, now, EnrollmentState.FAILED, reason)
+
+
+ENDED_BY_ADMIN = "ended_by_admin"
+
+
+def end_by_admin(enrollment: Enrollment, now: datetime, who: str | None = None) -> Advance:
+    """End a live enrollment by hand: state ``exited``, reason ``ended_by_admin``, the path saying
+    so (and who, when known). An enrollment already over is left as it is (``changed`` False)."""
+    if not enrollment.live:
+        return Advance(enrollment, changed=False)
+    note = PathEntry(
+        step_id=enrollment.step_id or "",
+        kind="admin",
+        at=now,
+        version=enrollment.flow_version,
+        outcome="ended",
+        why=f"ended by {who}" if who else "ended by an admin",
+    )
+    marked = enrollment.model_copy(update={"path": [*enrollment.path, note][-PATH_LIMIT:]})
+    return _end(marked, now, EnrollmentState.EXITED, ENDED_BY_ADMIN)
 
 
 def advance(

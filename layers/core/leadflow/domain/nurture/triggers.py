@@ -25,6 +25,7 @@ from leadflow.definitions.triggers import (
 from leadflow.domain.activities import Activity
 from leadflow.domain.conditions import holds
 from leadflow.domain.nurture.calendar import at_wall
+from leadflow.domain.nurture.dates import date_value
 from leadflow.domain.state import ContactState
 from leadflow.ids import stable_id
 
@@ -68,18 +69,6 @@ def starts(flow: Flow, happening: Happening, state: ContactState, scoring: Scori
         case DateFieldTrigger():
             return False
     return False  # pragma: no cover
-
-
-def date_value(value: object) -> date | None:
-    """A contact field's ``YYYY-MM-DD`` date (a longer ISO timestamp counts by its date)."""
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
 
 
 def date_start(spec: DateField, value: object, today: date, zone: ZoneInfo) -> datetime | None:

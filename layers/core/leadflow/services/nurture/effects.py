@@ -32,7 +32,7 @@ from leadflow.errors import TemporarilyUnavailable
 from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
 from leadflow.services import definitions
-from leadflow.services.nurture import enrolling, mailer
+from leadflow.services.nurture import dates, enrolling, mailer
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
 from leadflow.store import dynamo
@@ -183,6 +183,7 @@ def _contact_items(
             changes["fields"] = after.fields
             items = [
                 contacts_store.profile_update(contact, changes, now),
+                *dates.index_items(bundle, contact.contact_id, state.fields, after.fields),
                 *[contacts_store.put_ledger_row(contact.contact_id, asdict(row)) for row in outcome.ledger],
                 *[
                     campaigns_store.list_membership_put(item, contact.contact_id, source="flow", now=stamp)
