@@ -45,22 +45,6 @@ def next_weekday(client: FlowClient, weekday: int, hour: int) -> datetime:
     return moment if moment > now else moment + timedelta(days=7)
 
 
-def confirm_link(client: FlowClient, contact_id: str, form_id: str) -> str:
-    """The link of the double opt-in email, signed with the stack's key as the confirmation is."""
-    from leadflow.adapters.secrets import signing_key
-    from leadflow.domain.tokens import Kind, TokenPayload, sign
-
-    payload = TokenPayload(
-        kind=Kind.CONFIRM,
-        contact_id=contact_id,
-        message_id=f"msg-confirm-{contact_id}",
-        issued_at=int(client.now().timestamp()),
-        flow_id=form_id,
-        step_id="confirm",
-    )
-    return f"{client.url}/v1/confirm/{sign(payload, signing_key())}"
-
-
 CONSENTING_SIGNUP: dict[str, Any] = {
     "id": "signup",
     "fields": [
@@ -92,18 +76,26 @@ def test_welcome_series_holds_until_the_double_opt_in_then_sends_three_emails_wi
     client.drain()
     held = client.enrollment(email, "welcome-series")
     assert (held["state"], held["step"], held["hold"]) == ("waiting", "welcome", "consent")
-    assert client.subjects(email) == []  # pending: no flow email before the confirmation
-
-    confirmed = client.http.get(confirm_link(client, contact_id, "newsletter-signup"), timeout=30)
+    # pending: the double opt-in confirmation is the only email, and no flow email comes before it
+    [confirmation] = client.outbox(to=email)
+    assert (confirmation["kind"], confirmation["contact_id"]) == ("confirmation", contact_id)
+    assert confirmation["subject"] == "Please confirm your subscription"
+    assert confirmation["open_pixel"] is None  # no tracking in a confirmation
+    assert not confirmation["list_unsubscribe"]
+    [link] = [
+        link["href"] for link in confirmation["links"] if link["kind"] == "confirm" and link["part"] == "html"
+    ]
+    confirmed = client.http.get(link, timeout=30)
     assert confirmed.status_code == 200, confirmed.text
+    assert client.contact(email)["status"] == "subscribed"
     client.advance("1d")  # the held step is rechecked daily
-    assert client.subjects(email) == [("welcome-series", "welcome", "Welcome, Wendy!")]
+    assert client.subjects(email)[1:] == [("welcome-series", "welcome", "Welcome, Wendy!")]
     assert client.enrollment(email, "welcome-series")["hold"] == "wait"
 
     client.advance("3d")
-    assert steps_sent(client, email) == ["welcome", "best-of"]
+    assert steps_sent(client, email)[1:] == ["welcome", "best-of"]
     client.advance("8d")  # no click on welcome-2 within a week
-    assert client.subjects(email) == [
+    assert client.subjects(email)[1:] == [
         ("welcome-series", "welcome", "Welcome, Wendy!"),
         ("welcome-series", "best-of", "Our three most-read articles"),
         ("welcome-series", "last-try", "Still interested?"),
@@ -245,3 +237,37 @@ def test_customer_education_calls_the_phone_person_and_hands_the_email_person_to
         assert steps_sent(client, email) == ["lesson-1", "lesson-2", "lesson-3"]
         assert "onboarded" in client.contact(email)["tags"]
         assert client.enrollment(email, "customer-education")["state"] == "completed"
+
+
+def test_birthday_comes_round_every_year_at_nine_local_time(client: FlowClient) -> None:
+    client.apply(template_bundle("birthday"))
+    client.advance_to(next_weekday(client, 1, 10))
+    birthday = (client.now() + timedelta(days=3)).date()
+    client.submit(
+        "profile",
+        email="bea@example.com",
+        first_name="Bea",
+        birthday=f"1990-{birthday:%m-%d}",
+        consent=True,
+    )
+    client.submit("profile", email="no.date@example.com", first_name="Nils", consent=True)
+    client.drain()
+    assert client.subjects("bea@example.com") == []
+    client.advance("4d")  # the daily date job finds her through the month-day index
+    [greeting] = client.outbox(to="bea@example.com")
+    assert (greeting["flow_id"], greeting["step_id"], greeting["subject"]) == (
+        "birthday",
+        "greet",
+        "Happy birthday, Bea!",
+    )
+    sent_at = datetime.fromisoformat(greeting["sent_at"])
+    assert sent_at.date() == birthday
+    assert sent_at.hour >= 9  # 09:00 in her zone (the default, UTC)
+    client.advance("2d")
+    assert len(client.outbox(to="bea@example.com")) == 1  # once that year, however often the job runs
+    next_year = datetime(birthday.year + 1, birthday.month, birthday.day, tzinfo=UTC)
+    client.advance_to(next_year - timedelta(days=2))
+    assert len(client.outbox(to="bea@example.com")) == 1
+    client.advance("3d")
+    assert [mail["subject"] for mail in client.outbox(to="bea@example.com")] == ["Happy birthday, Bea!"] * 2
+    assert client.outbox(to="no.date@example.com") == []
