@@ -3,6 +3,8 @@ and counts overdue ones, the daily date-field run (``{"job": "dates"}``: birthda
 record returns alone to the queue (partial batch response) and reaches the DLQ after the queue's
 maxReceiveCount. Failures are logged by ids only: messages carry activities with personal data."""
 
+from functools import cache
+from types import ModuleType
 from typing import Literal
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -12,11 +14,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow.adapters.step_queue import StepMessage
 from leadflow.observability import logger, metrics, redacted_failures, tracer
-from leadflow.services.nurture import mailer, schedule, sending, worker
-
-mailer.install(sending.send_step_email)
+from leadflow.services.nurture import schedule
 
 batch = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def _worker() -> ModuleType:
+    """The step worker, with the real sender installed, imported on the first step message: the
+    worker runs the flow engine, which builds every definitions model at import (about a third
+    of this function's cold start), and a container that only serves the minute run needs none."""
+    from leadflow.services.nurture import mailer, sending, worker
+
+    mailer.install(sending.send_step_email)
+    return worker
 
 
 class MinuteRun(BaseModel):
@@ -36,7 +47,7 @@ def record_handler(record: SQSRecord) -> str:
         flow_id=message.flow_id,
         reason=message.reason,
     ):
-        result = worker.step(message)
+        result = _worker().step(message)
     logger.debug("step", extra={"contact": message.contact_id, "flow": message.flow_id, "result": result})
     return result
 

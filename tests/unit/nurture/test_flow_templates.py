@@ -66,7 +66,7 @@ def test_event_invitation_attended_goes_to_thanks_and_the_warm_get_a_call() -> N
     assert driver.sent() == ["event-confirmation", "event-reminder"]
     reminder = driver.effects[-1]
     assert reminder.send_at == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # type: ignore[union-attr]
-    attended = activity("crm_status_changed", MONDAY + days(10), crm_campaign="crm-event", status="Attended")
+    attended = activity("crm_status_changed", MONDAY + days(10), campaign_id="crm-event", status="Attended")
     driver.run_until(MONDAY + days(20), [attended])
     assert driver.sent() == ["event-confirmation", "event-reminder", "event-thanks"]
     assert [effect.kind for effect in driver.effects][-3:] == ["add_to_list", "sales_task", "ended"]

@@ -7,7 +7,7 @@ set it) wins; otherwise the channel with the highest rate among those with at le
 ``MIN_MESSAGES`` messages; otherwise email, the channel a flow uses by default.
 
 Where touches come from: email from ``email_sent`` (received) and human ``email_open`` /
-``email_click`` (engaged), matched by ``properties.effect_id`` (else the activity id); phone from
+``email_click`` (engaged), matched by ``properties.effect_id`` or ``message_id`` (else the activity id); phone from
 custom ``call_logged`` events the CRM connector records, ``properties.connected: true`` when the
 contact answered.
 """
@@ -45,7 +45,8 @@ def touches(activities: Iterable[Any]) -> list[Touch]:
     found: list[Touch] = []
     for activity in activities:
         props = activity.properties
-        message = str(props.get("effect_id") or activity.activity_id)
+        # the tracker records opens and clicks with the token's message_id (a flow email's effect id)
+        message = str(props.get("effect_id") or props.get("message_id") or activity.activity_id)
         if activity.type == ActivityType.EMAIL_SENT:
             if props.get("kind") == "confirmation":
                 continue  # the double opt-in email asks for consent: no measure of engagement

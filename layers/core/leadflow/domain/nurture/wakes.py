@@ -66,7 +66,7 @@ def matches(awaiting: Awaiting, activity: Activity) -> bool:
     props = activity.properties
     if awaiting.name is not None and props.get("name") != awaiting.name:
         return False
-    if awaiting.message is not None and props.get("effect_id") != awaiting.message:
+    if awaiting.message is not None and _message_of(props) != awaiting.message:
         return False
     if any(not same_value(value, props.get(key)) for key, value in awaiting.properties.items()):
         return False
@@ -82,3 +82,9 @@ def interesting_types(flow: Flow, enrollment: Enrollment) -> set[str]:
     if flow.exit_when is not None and flow.exit_when.activity is not None:
         types.add(flow.exit_when.activity.value)
     return types
+
+
+def _message_of(properties: dict) -> object:
+    """Which email an open or click was on. The sender uses the step's effect id as the message id,
+    and the tracker records the token's ``message_id``; ``effect_id`` is read too."""
+    return properties.get("effect_id", properties.get("message_id"))

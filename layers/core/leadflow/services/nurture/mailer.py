@@ -1,7 +1,7 @@
 """The narrow seam between the step worker and email: ``send_step_email``.
 
 The nurture function installs the real sender (services/nurture/sending.py: domain/mail/ and
-adapters/ses.py) with :func:`install` at import; without one the default records the email as ``pending_send`` on its effect claim
+adapters/ses.py) with :func:`install` when it imports the step worker (its first step message); without one the default records the email as ``pending_send`` on its effect claim
 (``CONTACT#<id>`` / ``EFFECT#<effect id>``), so nothing is lost and nothing is sent twice: the
 worker calls this at most once per claimed ``SendEmail`` that is not yet done.
 """
