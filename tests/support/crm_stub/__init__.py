@@ -162,6 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
     stub: VendorStub
     protocol_version = "HTTP/1.1"
     timeout = 10  # an idle keep-alive connection does not hold its thread forever
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)

@@ -162,6 +162,11 @@ class SalesforceConnector:
         )
         more = len(rows) > limit
         rows = rows[:limit]
+        for row in rows:
+            if not all(isinstance(row.get(name), str) for name in ("CampaignId", "Status", "SystemModstamp")):
+                raise MalformedReply(
+                    "a CampaignMember row lacks CampaignId, Status or SystemModstamp", code="BAD_QUERY_REPLY"
+                )
         changes = [
             RemoteChange(
                 external_member_id=str(row["Id"]),
@@ -421,6 +426,7 @@ class SalesforceConnector:
             not isinstance(reply, list)
             or len(reply) != len(records)
             or not all(isinstance(r, dict) for r in reply)
+            or any(r.get("success") and not isinstance(r.get("id"), str) for r in reply)
         ):
             raise MalformedReply(
                 "the collection reply does not have one result per record", code="BAD_COLLECTION"
@@ -450,7 +456,10 @@ class SalesforceConnector:
             reply = self._call("GET", path, None, expect=(200,))
             if not isinstance(reply, dict) or not isinstance(reply.get("records"), list):
                 raise MalformedReply("the query reply has no records list", code="BAD_QUERY_REPLY")
-            rows.extend(r for r in reply["records"] if isinstance(r, dict))
+            records = reply["records"]
+            if not all(isinstance(r, dict) and isinstance(r.get("Id"), str) for r in records):
+                raise MalformedReply("a query row has no Id", code="BAD_QUERY_REPLY")
+            rows.extend(records)
             next_url = reply.get("nextRecordsUrl")
             path = None
             if (
