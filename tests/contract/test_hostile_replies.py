@@ -105,7 +105,9 @@ def test_a_collection_reply_of_the_wrong_length_is_malformed(salesforce: Harness
 
 
 def test_a_collection_success_without_an_id_is_malformed(salesforce: Harness) -> None:
-    replace_replies(salesforce, lambda r: r.path.endswith("/composite/sobjects"), Reply(200, [{"success": True}]))
+    replace_replies(
+        salesforce, lambda r: r.path.endswith("/composite/sobjects"), Reply(200, [{"success": True}])
+    )
 
     with pytest.raises(MalformedReply):
         salesforce.connector().sync_members([salesforce.member(1)])
