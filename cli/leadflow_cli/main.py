@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from leadflow_cli import reports
+from leadflow_cli import privacy, reports
 from leadflow_cli.client import AdminClient, ApiError
 
 DEFAULT_URL = "http://127.0.0.1:3000"
@@ -221,6 +221,7 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("contact_id")
     admin_options(score)
     score.set_defaults(handler=cmd_contacts_score)
+    privacy.register(contacts, admin_options)
 
     reports.register(commands)
     commands.add_parser("dev", help="run Leadflow locally (see `leadflow dev --help`)", add_help=False)

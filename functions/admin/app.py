@@ -4,10 +4,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadflow.api.resolver import build_resolver
-from leadflow.api.routes import admin, docs, reports
+from leadflow.api.routes import admin, docs, privacy, reports
 from leadflow.observability import logger, metrics, tracer
 
-app = build_resolver(admin.router, docs.router, reports.router)
+app = build_resolver(admin.router, privacy.router, docs.router, reports.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

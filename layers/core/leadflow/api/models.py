@@ -241,6 +241,23 @@ class ListMembersView(BaseModel):
 
 #: Models the routes name by reference (``leadflow.api.contract.ref``): the document's
 #: components, added when it is rendered.
+class ContactExportView(BaseModel):
+    """Everything stored about one contact (GDPR access), as stored, index keys aside."""
+
+    contact_id: str
+    exported_at: str
+    profile: dict[str, Any]
+    records: dict[str, list[dict[str, Any]]] = Field(
+        description="the contact's other items by kind: activities, score_ledger, enrollments, flow_effects, ..."
+    )
+    campaign_memberships: list[dict[str, Any]]
+    list_memberships: list[dict[str, Any]]
+    membership_history: list[dict[str, Any]]
+    visitor_activity: list[dict[str, Any]] = Field(
+        description="what the person did as an anonymous visitor before they were identified"
+    )
+
+
 DOCUMENTED: tuple[type[BaseModel], ...] = (
     ErrorReply,
     GatewayMessage,
@@ -253,5 +270,6 @@ DOCUMENTED: tuple[type[BaseModel], ...] = (
     ActiveDefinitionsView,
     ScoreLedgerView,
     ListMembersView,
+    ContactExportView,
     *DOCUMENTED_REPORTS,
 )

@@ -478,3 +478,35 @@ def _read_cursor(
     ):
         raise ValueError("malformed cursor")
     return shard, key
+
+
+# ---------------------------------------------------------------- privacy: a contact's rows here
+
+
+def contact_rows(contact_id: str) -> list[dict[str, Any]]:
+    """Every row of this table about the contact (campaign and list memberships, membership
+    history), through GSI1 ``CONTACT#<id>``."""
+    rows: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "gsi1pk = :pk",
+        "ExpressionAttributeValues": dynamo.serialize_values({":pk": f"CONTACT#{contact_id}"}),
+    }
+    while True:
+        response = dynamo.client().query(**kwargs)
+        rows += [dynamo.deserialize(item) for item in response.get("Items", [])]
+        if "LastEvaluatedKey" not in response:
+            return rows
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def delete_rows(keys: list[tuple[str, str]]) -> None:
+    """Deletes rows of this table by key, a transaction of up to 100 at a time."""
+    for start in range(0, len(keys), 100):
+        dynamo.transact_write(
+            [
+                {"Delete": {"TableName": _table(), "Key": dynamo.serialize({"pk": pk, "sk": sk})}}
+                for pk, sk in keys[start : start + 100]
+            ]
+        )

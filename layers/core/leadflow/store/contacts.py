@@ -628,3 +628,106 @@ def suppress(contact_id: str, *, expected: str, status: str, reason: dict[str, A
             return False
         raise
     return True
+
+
+# ---------------------------------------------------------------- privacy: export and erasure
+
+
+def erased_pk(email_key: str) -> str:
+    """An erased address, hashed: kept so that an import cannot bring the person back."""
+    return f"ERASED#{hashlib.sha256(email_key.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+def contact_partition(contact_id: str) -> list[dict[str, Any]]:
+    """Every item stored under the contact (profile, history, ledger, claims, enrollments, ...)."""
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": dynamo.serialize_values({":pk": contact_pk(contact_id)}),
+        "ConsistentRead": True,
+    }
+    while True:
+        response = dynamo.client().query(**kwargs)
+        items += [dynamo.deserialize(item) for item in response.get("Items", [])]
+        if "LastEvaluatedKey" not in response:
+            return items
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+ERASURE_RECORD_TTL = timedelta(days=30)
+
+
+def erasure_record_pk(contact_id: str) -> str:
+    return f"ERASEDID#{contact_id}"
+
+
+def erasure_record(contact_id: str) -> dict[str, Any] | None:
+    """That this contact id was erased, and when: a repeated erasure finishes and answers the same
+    way (the id is random and says nothing about the person; kept 30 days)."""
+    response = dynamo.client().get_item(
+        TableName=_table(),
+        Key=dynamo.serialize({"pk": erasure_record_pk(contact_id), "sk": "ERASED"}),
+        ConsistentRead=True,
+    )
+    item = response.get("Item")
+    return dynamo.deserialize(item) if item else None
+
+
+def erasure_items(contact: Contact, now: datetime) -> list[TransactItem]:
+    """The first, atomic step of an erasure: the profile and the email guard go, the hashed
+    tombstone comes. From here on every path finds no contact (and no email leads to one)."""
+    tombstone = {"pk": erased_pk(contact.email_key), "sk": "ERASED", "erased_at": clock.iso(now)}
+    record = {
+        "pk": erasure_record_pk(contact.contact_id),
+        "sk": "ERASED",
+        "erased_at": clock.iso(now),
+        "expires_at": int((now + ERASURE_RECORD_TTL).timestamp()),
+    }
+    return [
+        {"Put": {"TableName": _table(), "Item": dynamo.serialize(record)}},
+        {
+            "Delete": {
+                "TableName": _table(),
+                "Key": dynamo.serialize({"pk": contact_pk(contact.contact_id), "sk": PROFILE}),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        },
+        {
+            "Delete": {
+                "TableName": _table(),
+                "Key": dynamo.serialize({"pk": email_pk(contact.email_key), "sk": "CONTACT"}),
+                "ConditionExpression": "attribute_not_exists(pk) OR contact_id = :contact",
+                "ExpressionAttributeValues": dynamo.serialize_values({":contact": contact.contact_id}),
+            }
+        },
+        {"Put": {"TableName": _table(), "Item": dynamo.serialize(tombstone)}},
+    ]
+
+
+def is_erased_address(email_key: str) -> bool:
+    response = dynamo.client().get_item(
+        TableName=_table(), Key=dynamo.serialize({"pk": erased_pk(email_key), "sk": "ERASED"})
+    )
+    return "Item" in response
+
+
+def anonymous_partition(anonymous_id: str) -> list[dict[str, Any]]:
+    """A visitor's kept activity and link (the contact's erasure removes those that lead to it)."""
+    response = dynamo.client().query(
+        TableName=_table(),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=dynamo.serialize_values({":pk": anonymous_pk(anonymous_id)}),
+    )
+    return [dynamo.deserialize(item) for item in response.get("Items", [])]
+
+
+def delete_items(keys: list[tuple[str, str]]) -> None:
+    """Deletes items of this table by key, a transaction of up to 100 at a time."""
+    for start in range(0, len(keys), 100):
+        dynamo.transact_write(
+            [
+                {"Delete": {"TableName": _table(), "Key": dynamo.serialize({"pk": pk, "sk": sk})}}
+                for pk, sk in keys[start : start + 100]
+            ]
+        )

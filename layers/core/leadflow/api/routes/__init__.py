@@ -7,6 +7,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 def all_routers() -> list[Router]:
     """Every public and admin router (imported lazily: only the OpenAPI route needs them all)."""
-    from leadflow.api.routes import admin, capture, preferences, reports, tracking
+    from leadflow.api.routes import admin, capture, preferences, privacy, reports, tracking
 
-    return [capture.router, tracking.router, preferences.router, admin.router, reports.router]
+    return [capture.router, tracking.router, preferences.router, admin.router, privacy.router, reports.router]
