@@ -66,7 +66,7 @@ def through_stack(rows: int) -> dict[str, Any]:
         reply.raise_for_status()
         import_id = reply.json()["import_id"]
         while True:
-            view = requests.get(f"{stack.url}/v1/admin/imports/{import_id}", headers=headers, timeout=60).json()
+            view = requests.get(f"{stack.url}/v1/admin/imports/{import_id}", headers=headers, timeout=900).json()
             if view["status"] != "running":
                 break
             time.sleep(0.5)

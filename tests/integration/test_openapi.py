@@ -150,6 +150,8 @@ def test_every_route_that_reads_a_body_documents_it_per_media_type():
         ("POST", "/v1/events"): {"application/json", "text/plain"},
         ("POST", "/v1/unsubscribe/{token}"): {"application/x-www-form-urlencoded"},
         ("PUT", "/v1/admin/definitions"): {"application/json", "application/yaml"},
+        ("POST", "/v1/admin/campaigns/{campaign_id}/imports"): {"application/json", "text/csv"},
+        ("POST", "/v1/admin/imports/pinpoint"): {"application/json", "application/x-ndjson"},
     }
 
 
