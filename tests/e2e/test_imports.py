@@ -68,7 +68,9 @@ def test_a_csv_over_http_fills_the_campaign(stack: DevStack) -> None:
     stack.drain()
     view = _get(stack, f"/v1/admin/imports/{import_id}")
     assert (view["status"], view["counts"]["created"], view["counts"]["errors"]) == ("completed", 1, 1)
-    assert view["errors"] == [{"row": 3, "column": "email", "reason": view["errors"][0]["reason"], "warning": False}]
+    assert view["errors"] == [
+        {"row": 3, "column": "email", "reason": view["errors"][0]["reason"], "warning": False}
+    ]
     assert _crm(stack, "ann@example.com") == {"expo-2026": "Registered"}
     assert _get(stack, "/v1/admin/contacts", email="ann@example.com")["fields"] == {"first_name": "Ann"}
 
@@ -82,7 +84,9 @@ def test_a_large_csv_goes_through_the_upload_url(stack: DevStack) -> None:
     )
     assert offer.status_code == 201, offer.text
     rows = "".join(f"up{n}@example.com,Up{n},Invited\n" for n in range(2000))
-    put = requests.put(offer.json()["upload_url"], data=f"email,first_name,status\n{rows}".encode(), timeout=60)
+    put = requests.put(
+        offer.json()["upload_url"], data=f"email,first_name,status\n{rows}".encode(), timeout=60
+    )
     assert put.status_code == 200, put.text
     started = requests.post(
         f"{stack.url}/v1/admin/imports/{offer.json()['upload_id']}/start", headers=_headers(), timeout=60
@@ -114,7 +118,9 @@ def test_the_cli_imports_a_csv_and_says_what_happened(stack: DevStack, tmp_path:
 
 
 def test_the_cli_imports_a_pinpoint_export_into_a_list(stack: DevStack) -> None:
-    code, out, err = _cli(stack, "import", "pinpoint", str(PINPOINT_EXPORT_GZ), "--list", "pinpoint-users", "--json")
+    code, out, err = _cli(
+        stack, "import", "pinpoint", str(PINPOINT_EXPORT_GZ), "--list", "pinpoint-users", "--json"
+    )
     assert code == 4, err  # three lines are not endpoints
     view = json.loads(out)
     assert (view["counts"]["created"], view["counts"]["skipped"], view["counts"]["errors"]) == (4, 2, 3)

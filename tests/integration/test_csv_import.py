@@ -154,7 +154,9 @@ def test_an_interrupted_chunk_resumes_without_duplicating(aws, admin, bundle, mo
     assert running["counts"]["created"] == 4  # the last checkpoint
 
     monkeypatch.setattr(people, "upsert", real_upsert)
-    assert handler(event, LambdaContext(function_name="imports"))["batchItemFailures"] == []  # SQS delivers the same message again
+    assert (
+        handler(event, LambdaContext(function_name="imports"))["batchItemFailures"] == []
+    )  # SQS delivers the same message again
     view = import_view(admin, import_id)
     assert view["status"] == "completed"
     assert (view["counts"]["rows"], view["counts"]["created"], view["counts"]["updated"]) == (7, 7, 0)
