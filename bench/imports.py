@@ -53,7 +53,10 @@ def through_stack(rows: int) -> dict[str, Any]:
         started = time.perf_counter()
         if len(packed) <= INLINE:
             reply = requests.post(
-                url, data=packed, headers={**headers, "Content-Type": "text/csv", "Content-Encoding": "gzip"}, timeout=120
+                url,
+                data=packed,
+                headers={**headers, "Content-Type": "text/csv", "Content-Encoding": "gzip"},
+                timeout=120,
             )
             path = "inline"
         else:
@@ -66,7 +69,9 @@ def through_stack(rows: int) -> dict[str, Any]:
         reply.raise_for_status()
         import_id = reply.json()["import_id"]
         while True:
-            view = requests.get(f"{stack.url}/v1/admin/imports/{import_id}", headers=headers, timeout=60).json()
+            view = requests.get(
+                f"{stack.url}/v1/admin/imports/{import_id}", headers=headers, timeout=900
+            ).json()
             if view["status"] != "running":
                 break
             time.sleep(0.5)
@@ -103,12 +108,14 @@ def metered(rows: int) -> list[tuple[str, dict[str, float]]]:
         reset_settings()
         aws_clients.reset_clients()
         definitions.forget_cached()
-        import yaml
-
-        definitions.apply(BUNDLE.read_text(), content_type="application/yaml", dry_run=False, applied_by="bench")
-        for label, body in (("new contacts", _csv(rows)), ("each contact updated", _csv(rows, company="Initech"))):
+        definitions.apply(
+            BUNDLE.read_text(), content_type="application/yaml", dry_run=False, applied_by="bench"
+        )
+        for label, body in (
+            ("new contacts", _csv(rows)),
+            ("each contact updated", _csv(rows, company="Initech")),
+        ):
             results.append((label, _meter_one(body, rows, Meter)))
-        del yaml
     speedups.uninstall()
     return results
 
@@ -138,7 +145,8 @@ def _meter_one(body: bytes, rows: int, meter_class: Any) -> dict[str, float]:
     for chunk in chunks:
         worker.handle(chunk)
     view = imports_store.get_import(accepted.import_id)
-    assert view is not None and view.status == "completed", view
+    assert view is not None
+    assert view.status == "completed", view
     reads = sum(
         count
         for name, count in meter.requests.items()

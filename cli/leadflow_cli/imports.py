@@ -87,7 +87,7 @@ def _run(
     except OSError as error:
         print(f"cannot read {args.file}: {error.strerror}", file=sys.stderr)
         return EXIT_UNREADABLE
-    client = AdminClient(args.url, args.token)
+    client = AdminClient(args.url, args.token, timeout=600)  # the local stack answers between invocations
     try:
         import_id = _send(client, path, content_type, query, data, gzip_upload=gzip_upload)
         if args.no_wait:

@@ -152,6 +152,8 @@ def test_every_route_that_reads_a_body_documents_it_per_media_type():
         ("PUT", "/v1/admin/definitions"): {"application/json", "application/yaml"},
         ("PUT", "/v1/admin/campaigns/{campaign_id}/members/{contact_id}"): {"application/json"},
         ("PUT", "/v1/admin/connectors/{connector_id}/credentials"): {"application/json"},
+        ("POST", "/v1/admin/campaigns/{campaign_id}/imports"): {"application/json", "text/csv"},
+        ("POST", "/v1/admin/imports/pinpoint"): {"application/json", "application/x-ndjson"},
     }
 
 
