@@ -455,3 +455,18 @@ def test_a_filtered_page_that_reads_ahead_resumes_after_its_last_row(world):
         if cursor is None:
             break
     assert sorted(found) == sorted(chosen)
+
+
+def test_a_campaign_that_left_the_definitions_still_shows_in_the_contact_view(world):
+    contact_id = world.contact()
+    world.put(WEBINAR, contact_id, {"status": "Attended"})
+    bundle = _bundle()
+    bundle["campaigns"] = [c for c in bundle["campaigns"] if c["id"] != WEBINAR]
+    world.apply_bundle(bundle, allow_removals=True)
+    view = json_body(world.get(f"/v1/admin/contacts/{contact_id}"))
+    assert [(c["campaign_id"], c["name"], c["kind"], c["status"]) for c in view["crm_campaigns"]] == [
+        (WEBINAR, None, None, "Attended")
+    ]
+    assert view["ma_campaign_id"] == "webinar-q3"  # its MA membership is not listed as a CRM one
+    assert world.get(MEMBERS)["statusCode"] == 404
+    assert world.put(WEBINAR, contact_id, {})["statusCode"] == 404
