@@ -251,3 +251,19 @@ def test_a_large_file_goes_through_an_upload(aws, admin, bundle, monkeypatch) ->
 
 def test_an_unknown_import_is_404(aws, admin, bundle) -> None:
     assert admin("GET", "/v1/admin/imports/imp_nope", iam=True)["statusCode"] == 404
+
+
+def test_an_erased_address_is_not_brought_back_by_an_import(aws, admin, bundle) -> None:
+    first = _import(aws, admin, b"email,first_name\r\nera@example.com,Era\r\n")
+    assert first["counts"]["created"] == 1
+    era = contact_by_email(admin, "era@example.com")
+    erased = admin(
+        "DELETE", f"/v1/admin/contacts/{era['id']}", iam=True, path_parameters={"contact_id": era["id"]}
+    )
+    assert erased["statusCode"] == 204, erased["body"]
+    again = _import(aws, admin, b"email,first_name\r\nERA@example.com,Era\r\nnew@example.com,New\r\n")
+    assert (again["counts"]["created"], again["counts"]["errors"]) == (1, 1)
+    assert [(item["row"], item["column"]) for item in again["errors"]] == [(2, "email")]
+    assert "erased" in again["errors"][0]["reason"]
+    with pytest.raises(AssertionError):
+        contact_by_email(admin, "era@example.com")

@@ -219,7 +219,11 @@ def _import_row(
         run.error(cleaned)
         return
     person = ImportedPerson(key=cleaned.row, email=cleaned.email, fields=cleaned.fields)
-    upserted = people.upsert(run.context, person)
+    try:
+        upserted = people.upsert(run.context, person)
+    except people.ErasedAddress as erased:
+        run.error([RowError(cleaned.row, "email", erased.reason)])
+        return
     _count_contact(counts, upserted.outcome)
     if upserted.activity is not None:
         run.pending.append(upserted.activity)

@@ -80,6 +80,13 @@ def upsert(context: ImportContext, person: ImportedPerson) -> Upserted:
     raise TemporarilyUnavailable("a contact changed concurrently too often; the chunk is retried")
 
 
+class ErasedAddress(Exception):
+    """The row's address belongs to a person who was erased (docs/PRIVACY.md): an import never
+    brings them back; only the person's own sign-up through a form does."""
+
+    reason = "this address was erased at the person's request; an import cannot bring it back"
+
+
 class _LostRace(Exception):
     """Another writer created or changed the contact between our read and our write."""
 
@@ -105,6 +112,8 @@ def _suppression(person: ImportedPerson, status: SubscriptionStatus, now: dateti
 
 
 def _create(context: ImportContext, person: ImportedPerson) -> Upserted:
+    if contacts_store.is_erased_address(person.email.key):
+        raise ErasedAddress
     now = clock.now()
     status = status_after_import(None, person)
     contact = Contact(

@@ -194,7 +194,12 @@ def _import_entry(
     _keep(progress, mapped.errors + [replace_warning(item) for item in mapped.warnings])
     if mapped.person is None:
         return None
-    upserted = people.upsert(context, mapped.person)
+    try:
+        upserted = people.upsert(context, mapped.person)
+    except people.ErasedAddress as erased:
+        counts.errors += 1
+        _keep(progress, [RowError(mapped.person.key, "Address", erased.reason)])
+        return None
     if upserted.outcome == "created":
         counts.created += 1
     elif upserted.outcome == "updated":
