@@ -14,9 +14,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadflow.adapters import sync_queue
-from leadflow.observability import logger, metrics, redacted_failures, tracer
-from leadflow.services import crm_sync
+from leadflow.observability import logger, metrics, tracer
+from leadflow.services import crm_sync_queue
 
 #: A batch whose every record failed still answers with the list (the retries set their own visibility).
 batch = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -27,52 +26,13 @@ MAX_RECEIVES = int(os.environ.get("SYNC_MAX_RECEIVES", "8"))
 
 @tracer.capture_method(capture_response=False)
 def record_handler(record: SQSRecord) -> str:
-    attempt = int(record.attributes.approximate_receive_count or "1")
-    with redacted_failures(
-        "sync message unreadable; it goes to the dead-letter queue", message_id=record.message_id
-    ):
-        try:
-            message = crm_sync.SyncMessage.model_validate_json(record.body)
-        except ValueError:
-            metrics.add_metric(name="CrmSyncMalformed", unit="Count", value=1)
-            sync_queue.dead_letter(record.body, reason="malformed")
-            return "malformed"
-    detail = message.detail
-    later: crm_sync.RetryLater | None = None
-    dead: crm_sync.DeadLetter | None = None
-    with redacted_failures(
-        "sync not done; it returns to the queue",
+    return crm_sync_queue.run(
+        record.body,
         message_id=record.message_id,
-        event_id=detail.event_id,
-        contact_id=detail.contact_id,
-        campaign_id=detail.campaign_id,
-    ):
-        try:
-            report = crm_sync.handle(message, attempt=attempt, max_attempts=MAX_RECEIVES)
-        except crm_sync.RetryLater as error:
-            later = error
-        except crm_sync.DeadLetter as error:
-            dead = error
-        if later is not None:
-            sync_queue.retry_later(record.receipt_handle, later.seconds)
-        if dead is not None:
-            sync_queue.dead_letter(record.body, reason=dead.reason)
-    if later is not None:  # raised outside the redacting block: its text holds no personal data
-        metrics.add_metric(name="CrmSyncRetried", unit="Count", value=1)
-        logger.info(
-            "sync retried",
-            extra={"event_id": detail.event_id, "in_seconds": later.seconds, "reason": later.reason},
-        )
-        raise later
-    if dead is not None:
-        metrics.add_metric(name="CrmSyncDeadLettered", unit="Count", value=1)
-        logger.warning("sync dead-lettered", extra={"event_id": detail.event_id, "reason": dead.reason})
-        return "dead_letter"
-    metrics.add_metric(name=f"CrmSync_{report.outcome}", unit="Count", value=1)
-    logger.info(
-        "sync", extra={"event_id": detail.event_id, "contact_id": detail.contact_id, **report.as_log()}
+        receipt_handle=record.receipt_handle,
+        attempt=int(record.attributes.approximate_receive_count or "1"),
+        max_attempts=MAX_RECEIVES,
     )
-    return report.outcome
 
 
 @logger.inject_lambda_context
@@ -87,14 +47,4 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         )
     from leadflow.services import crm_inbound
 
-    if event.get("job") == "poll":
-        with redacted_failures("inbound poll failed", job="poll"):
-            report = crm_inbound.poll()
-        logger.info("inbound poll", extra=report.as_log())
-        return report.as_log()
-    with redacted_failures("inbound event not applied", event_id=str(event.get("id"))[:64]):
-        if not str(event.get("source", "")).startswith(crm_inbound.EVENT_RELAY_SOURCE):
-            raise ValueError("not a sync queue batch, a poll or a Salesforce Event Relay event")
-        report = crm_inbound.relay(event)
-    logger.info("inbound event", extra=report.as_log())
-    return report.as_log()
+    return crm_inbound.run_invocation(event)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadflow import clock
 from leadflow.domain.emails import InvalidEmail, normalise_email
+from leadflow.observability import logger, redacted_failures
 from leadflow.services import definitions
 from leadflow.store import contacts as contacts_store
 from leadflow.store import crm_sync as sync_store
@@ -60,6 +61,22 @@ class InboundReport:
             "skipped": dict(self.skipped),
             "errors": dict(self.errors),
         }
+
+
+def run_invocation(event: dict[str, Any]) -> dict[str, Any]:
+    """A scheduled poll (``{"job": "poll"}``) or a Salesforce Event Relay event, run and logged;
+    anything else is refused (``ValueError``)."""
+    if event.get("job") == "poll":
+        with redacted_failures("inbound poll failed", job="poll"):
+            report = poll()
+        logger.info("inbound poll", extra=report.as_log())
+        return report.as_log()
+    with redacted_failures("inbound event not applied", event_id=str(event.get("id"))[:64]):
+        if not str(event.get("source", "")).startswith(EVENT_RELAY_SOURCE):
+            raise ValueError("not a sync queue batch, a poll or a Salesforce Event Relay event")
+        report = relay(event)
+    logger.info("inbound event", extra=report.as_log())
+    return report.as_log()
 
 
 def poll(connector_ids: set[str] | None = None) -> InboundReport:

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlencode
 
-from leadflow.adapters.crm.base import Credentials
+from leadflow.adapters.crm.base import (
+    AuthFailed,
+    ConnectorError,
+    Credentials,
+    MemberSync,
+    SyncResult,
+    Throttled,
+    Unavailable,
+)
 
 MAX_MESSAGE = 300
 
@@ -32,3 +40,24 @@ def short(text: object, *, redact: str | None = None) -> str:
 
 def chunks[T](items: list[T], size: int) -> list[list[T]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def one_by_one(
+    sync_member: Callable[[MemberSync], SyncResult], members: Sequence[MemberSync]
+) -> list[SyncResult | ConnectorError]:
+    """A batch for a CRM without a bulk call: row by row, each row's own outcome; once the CRM says
+    slow down, is down or refuses the credentials, the remaining rows get that error untried."""
+    outcomes: list[SyncResult | ConnectorError] = []
+    stop: ConnectorError | None = None
+    for member in members:
+        if stop is not None:
+            outcomes.append(stop)
+            continue
+        try:
+            outcomes.append(sync_member(member))
+        except (Throttled, Unavailable, AuthFailed) as error:
+            stop = error
+            outcomes.append(error)
+        except ConnectorError as error:
+            outcomes.append(error)
+    return outcomes

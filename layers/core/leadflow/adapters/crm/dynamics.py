@@ -39,7 +39,7 @@ from leadflow.adapters.crm.base import (
     Unavailable,
     UnknownCampaign,
 )
-from leadflow.adapters.crm.common import form, short, token_key
+from leadflow.adapters.crm.common import form, one_by_one, short, token_key
 from leadflow.adapters.crm.http import HttpClient, HttpResponse, encode, json_body, retry_after
 from leadflow.domain.crm_connectors import GUID_ID, ConnectorSettings, DynamicsSettings
 
@@ -85,22 +85,8 @@ class DynamicsConnector:
         raise NotSupported("the Dynamics connector is outbound only", code="NOT_SUPPORTED")
 
     def sync_members(self, members: Sequence[MemberSync]) -> list[SyncResult | ConnectorError]:
-        """One by one (Dataverse counts each operation of a $batch against its limits anyway);
-        once the service says slow down or is down, the remaining rows get the same error untried."""
-        outcomes: list[SyncResult | ConnectorError] = []
-        stop: ConnectorError | None = None
-        for member in members:
-            if stop is not None:
-                outcomes.append(stop)
-                continue
-            try:
-                outcomes.append(self.sync_member(member))
-            except (Throttled, Unavailable, AuthFailed) as error:
-                stop = error
-                outcomes.append(error)
-            except ConnectorError as error:
-                outcomes.append(error)
-        return outcomes
+        """One by one: Dataverse counts each operation of a $batch against its limits anyway."""
+        return one_by_one(self.sync_member, members)
 
     def sync_member(self, member: MemberSync) -> SyncResult:
         list_id = guid(member.external_campaign_id, "marketing list")

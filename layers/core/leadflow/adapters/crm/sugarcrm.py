@@ -38,7 +38,7 @@ from leadflow.adapters.crm.base import (
     Unavailable,
     UnknownCampaign,
 )
-from leadflow.adapters.crm.common import short, token_key
+from leadflow.adapters.crm.common import one_by_one, short, token_key
 from leadflow.adapters.crm.http import HttpClient, HttpResponse, encode, json_body, retry_after
 from leadflow.domain.crm_connectors import SUGAR_ID, ConnectorSettings, SugarSettings
 
@@ -73,21 +73,8 @@ class SugarConnector:
         raise NotSupported("the SugarCRM connector is outbound only", code="NOT_SUPPORTED")
 
     def sync_members(self, members: Sequence[MemberSync]) -> list[SyncResult | ConnectorError]:
-        """One by one; once Sugar says slow down or is down, the rest get that error untried."""
-        outcomes: list[SyncResult | ConnectorError] = []
-        stop: ConnectorError | None = None
-        for member in members:
-            if stop is not None:
-                outcomes.append(stop)
-                continue
-            try:
-                outcomes.append(self.sync_member(member))
-            except (Throttled, Unavailable, AuthFailed) as error:
-                stop = error
-                outcomes.append(error)
-            except ConnectorError as error:
-                outcomes.append(error)
-        return outcomes
+        """One by one: Sugar has no bulk call for leads and links."""
+        return one_by_one(self.sync_member, members)
 
     def sync_member(self, member: MemberSync) -> SyncResult:
         list_id = sugar_id(member.external_campaign_id, "target list")
