@@ -91,10 +91,10 @@ def metered(rows: int) -> list[tuple[str, dict[str, float]]]:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    from leadflow_local.moto_bridge import DynamoSpeedups
+    from leadflow_local.moto_speedups import MotoSpeedups
 
     results = []
-    speedups = DynamoSpeedups()  # as the local stack runs moto: transactions cost what they touch
+    speedups = MotoSpeedups()  # as the local stack runs moto: requests cost what they touch
     speedups.install()
     with mock_aws():
         from leadflow import aws as aws_clients

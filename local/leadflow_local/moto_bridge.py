@@ -3,21 +3,21 @@
 The threaded server runs in this process, so its backends are plain Python objects here.
 The stack reaches into them only where the API cannot do the job: SQS timers run on real
 time (so a clock jump must move message delays and visibility timeouts with it), a waiting
-poller wants to wake on a new message, and sent mail has no read API (nor a time of sending). Everything that touches
-moto's internals lives in this module, so a moto upgrade has one place to check.
+poller wants to wake on a new message, and sent mail has no read API (nor a time of sending).
+Everything that touches moto's internals lives here and in ``moto_speedups`` (which makes its
+hot paths cost what a request touches), so a moto upgrade has two places to check.
 """
 
 from __future__ import annotations
 
-import copy
-import inspect
 import logging
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
+
+from leadflow_local.moto_speedups import MotoSpeedups
 
 log = logging.getLogger("leadflow_local")
 
@@ -28,7 +28,7 @@ class MotoServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self._host = host
         self._server: Any = None
-        self._dynamo_speedups = DynamoSpeedups()
+        self._speedups = MotoSpeedups()
         self.endpoint = ""
 
     def start(self) -> str:
@@ -36,7 +36,7 @@ class MotoServer:
 
         for name in ("werkzeug", "moto"):
             logging.getLogger(name).setLevel(logging.ERROR)
-        self._dynamo_speedups.install()
+        self._speedups.install()
         MailStamps.install()
         self._server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         self._server.start()
@@ -59,7 +59,7 @@ class MotoServer:
             log.debug("moto reset at stop failed", exc_info=True)
         self._server.stop()
         self._server = None
-        self._dynamo_speedups.uninstall()
+        self._speedups.uninstall()
         MailStamps.uninstall()
 
 
@@ -228,133 +228,3 @@ def pattern_matches(pattern: dict[str, Any], document: dict[str, Any]) -> bool:
 
     event: Any = document
     return bool(EventPattern.load(json.dumps(pattern)).matches_event(event))
-
-
-class DynamoSpeedups:
-    """Makes moto's DynamoDB cost what a request touches, not the size of the table.
-
-    moto 5.2 answers every Query by sorting every item of the table, and deep-copies every
-    table a TransactWriteItems names, once per item, to roll back on a failed condition. A
-    capture (a four-item transaction) took 0.2 s with 100 contacts and over a second with 200,
-    and the process function's queries grew the same way. Installed while a stack runs:
-
-    - a Query on a table's own key reads only its partition (a GSI query still reads the table:
-      moto keeps no index);
-    - a transaction's table copies are no-ops, and its rollback restores just the items it
-      names, from copies taken before it ran.
-
-    Results are unchanged: the same items in the same order, the same all-or-nothing outcome
-    and cancellation reasons.
-    """
-
-    _local = threading.local()
-
-    def __init__(self) -> None:
-        self._originals: dict[str, Any] = {}
-
-    def install(self) -> None:
-        from moto.dynamodb.models import DynamoDBBackend
-        from moto.dynamodb.models.table import Table
-
-        if self._originals:
-            return
-        self._originals = {
-            "transact": DynamoDBBackend.transact_write_items,
-            "query": Table.query,
-            "all_items": Table.all_items,
-        }
-        original_transact, original_query, original_all_items = self._originals.values()
-        local = self._local
-        query_signature = inspect.signature(original_query)
-        reconstruct: Any = copy._reconstruct  # type: ignore[attr-defined]  # deepcopy's own default
-
-        def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-            snapshots = _snapshot_items(backend, transact_items)
-            local.sharing = True
-            try:
-                original_transact(backend, transact_items)
-            except Exception:
-                _restore_items(snapshots)
-                raise
-            finally:
-                local.sharing = False
-
-        def table_deepcopy(table: Any, memo: dict[int, Any]) -> Any:
-            if getattr(local, "sharing", False):
-                return table  # the rollback copy moto takes; _restore_items restores the items instead
-            return reconstruct(table, memo, *table.__reduce_ex__(4))
-
-        def query(table: Any, *args: Any, **kwargs: Any) -> Any:
-            bound = query_signature.bind(table, *args, **kwargs)
-            hash_key = bound.arguments.get("hash_key")
-            if bound.arguments.get("index_name") or hash_key is None:
-                return original_query(table, *args, **kwargs)
-            local.partition = (table, hash_key)
-            try:
-                return original_query(table, *args, **kwargs)
-            finally:
-                local.partition = None
-
-        def all_items(table: Any) -> Any:
-            partition = getattr(local, "partition", None)
-            if partition is None or partition[0] is not table:
-                return original_all_items(table)
-            bucket = table.items.get(partition[1])  # .get: table.items is a defaultdict
-            if bucket is None:
-                return []
-            items = list(bucket.values()) if table.range_key_attr else [bucket]
-            return sorted(
-                items, key=lambda item: (item.hash_key, item.range_key) if item.range_key else item.hash_key
-            )
-
-        DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
-        Table.__deepcopy__ = table_deepcopy  # type: ignore[attr-defined]
-        Table.query = query  # type: ignore[method-assign,assignment]
-        Table.all_items = all_items  # type: ignore[method-assign,assignment]
-
-    def uninstall(self) -> None:
-        from moto.dynamodb.models import DynamoDBBackend
-        from moto.dynamodb.models.table import Table
-
-        if not self._originals:
-            return
-        DynamoDBBackend.transact_write_items = self._originals["transact"]  # type: ignore[method-assign]
-        Table.query = self._originals["query"]  # type: ignore[method-assign]
-        Table.all_items = self._originals["all_items"]  # type: ignore[method-assign]
-        del Table.__deepcopy__  # type: ignore[attr-defined]
-        self._originals = {}
-
-
-def _snapshot_items(backend: Any, transact_items: list[dict[str, Any]]) -> dict[tuple[Any, ...], Any]:
-    """A deep copy (or None) of every item the transaction names, before it runs."""
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
-    snapshots: dict[tuple[Any, ...], Any] = {}
-    for entry in transact_items:
-        try:
-            kind, operation = next(iter(entry.items()))
-            table = backend.tables[operation["TableName"]]
-            key = operation["Item"] if kind == "Put" else operation["Key"]
-            hash_key = DynamoType(key[table.hash_key_attr])
-            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
-            current = table.get_item(hash_key, range_key)
-        except Exception:  # a malformed entry: moto rejects it before writing anything
-            log.debug("transaction entry not snapshotted", exc_info=True)
-            continue
-        identity = (id(table), hash_key, range_key)
-        if identity not in snapshots:
-            snapshots[identity] = (table, hash_key, range_key, copy.deepcopy(current))
-    return snapshots
-
-
-def _restore_items(snapshots: dict[tuple[Any, ...], Any]) -> None:
-    for table, hash_key, range_key, previous in snapshots.values():
-        if range_key is None:
-            if previous is None:
-                table.items.pop(hash_key, None)
-            else:
-                table.items[hash_key] = previous
-        elif previous is None:
-            table.items.get(hash_key, {}).pop(range_key, None)
-        else:
-            table.items[hash_key][range_key] = previous

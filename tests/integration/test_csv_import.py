@@ -59,7 +59,7 @@ def _crm(admin: Any, email: str) -> dict[str, str]:
 def bundle(apply_bundle: Any) -> Iterator[dict[str, Any]]:
     """The import bundle applied, on a moto whose transactions cost what they touch (as the local
     stack's): moto copies whole tables per transaction, which makes a 1,000-row file quadratic."""
-    from leadflow_local.moto_bridge import DynamoSpeedups
+    from leadflow_local.moto_speedups import DynamoSpeedups
 
     speedups = DynamoSpeedups()
     speedups.install()
@@ -139,9 +139,9 @@ def test_an_interrupted_chunk_resumes_without_duplicating(aws, admin, bundle, mo
     real_upsert = people.upsert
     calls = {"n": 0}
 
-    def crash_on_the_sixth_row(context: Any, person: Any) -> Any:
+    def crash_on_the_sixth_row(context: Any, person: Any, known: Any = None) -> Any:
         calls["n"] += 1
-        result = real_upsert(context, person)
+        result = real_upsert(context, person, known)
         if calls["n"] == 6:
             raise RuntimeError("the Lambda timed out here")
         return result
@@ -267,3 +267,73 @@ def test_an_erased_address_is_not_brought_back_by_an_import(aws, admin, bundle) 
     assert "erased" in again["errors"][0]["reason"]
     with pytest.raises(AssertionError):
         contact_by_email(admin, "era@example.com")
+
+
+def _count_dynamodb_calls(calls: dict[str, int]) -> Any:
+    def count(event_name: str, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        calls[operation] = calls.get(operation, 0) + 1
+
+    return count
+
+
+def test_a_chunk_reads_its_rows_addresses_in_batches(aws, admin, bundle, monkeypatch) -> None:
+    """New rows cost their two transactions, not four reads each: the email guards and erasure
+    markers of up to 100 rows come in two BatchGetItem requests, and a new member's membership and
+    contact are not read back."""
+    from leadflow import aws as clients
+    from leadflow.settings import reset_settings
+
+    monkeypatch.setenv("DEFINITIONS_CACHE_SECONDS", "300")  # as deployed: the bundle is not read per row
+    reset_settings()
+
+    body = ("email,first_name\n" + "".join(f"b{n}@example.com,B{n}\n" for n in range(120))).encode()
+    response = _post(admin, body)
+    assert response["statusCode"] == 202, response["body"]
+    import_id = json.loads(response["body"])["import_id"]
+    calls: dict[str, int] = {}
+    counter = _count_dynamodb_calls(calls)
+    client = clients.client("dynamodb")
+    client.meta.events.register("before-call.dynamodb", counter)
+    try:
+        run_imports(aws)
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", counter)
+    view = import_view(admin, import_id)
+    assert (view["status"], view["counts"]["created"], view["counts"]["members_added"]) == (
+        "completed",
+        120,
+        120,
+    )
+    assert calls["BatchGetItem"] == 3  # 100 rows (200 keys: two requests), then 20 rows
+    assert 240 <= calls["TransactWriteItems"] <= 242  # each row: its contact, then its membership
+    assert calls.get("GetItem", 0) <= 4  # the import's own record, never a row's
+
+
+def test_keys_dynamodb_leaves_unprocessed_are_asked_again(aws, admin, bundle) -> None:
+    """DynamoDB may answer a batch read in part (throttling): the rest is asked again, so no row
+    is taken for new because its guard was not read."""
+    from botocore.awsrequest import AWSResponse
+
+    from leadflow import aws as clients
+
+    first = _import(aws, admin, b"email,first_name\r\nuna@example.com,Una\r\n")
+    assert first["counts"]["created"] == 1
+    answered = {"partly": 0}
+
+    def unprocessed_first(params: dict[str, Any], **_: Any) -> Any:
+        if answered["partly"]:
+            return None
+        answered["partly"] += 1
+        request = json.loads(params["body"])["RequestItems"]
+        return AWSResponse("http://dynamodb", 200, {}, None), {"Responses": {}, "UnprocessedKeys": request}
+
+    client = clients.client("dynamodb")
+    client.meta.events.register("before-call.dynamodb.BatchGetItem", unprocessed_first)
+    try:
+        again = _import(aws, admin, b"email,first_name\r\nuna@example.com,Una B\r\n")
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.BatchGetItem", unprocessed_first)
+    assert answered["partly"] == 1
+    assert (again["counts"]["created"], again["counts"]["updated"]) == (0, 1)
+    assert contact_by_email(admin, "una@example.com")["fields"]["first_name"] == "Una B"

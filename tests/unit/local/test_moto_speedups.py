@@ -1,7 +1,9 @@
-"""The local stack's moto speed-ups change cost only: queries and transactions answer the same."""
+"""The local stack's moto speed-ups change cost only: queries, transactions and queues answer the same."""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from leadflow_local.moto_bridge import DynamoSpeedups
+from leadflow_local.moto_speedups import DynamoSpeedups, SqsSpeedups
 
 TABLE = "speedups"
 
@@ -155,3 +157,110 @@ def test_uninstall_restores_moto() -> None:
     patch.uninstall()
     assert (DynamoDBBackend.transact_write_items, Table.query, Table.all_items) == before
     assert not hasattr(Table, "__deepcopy__")
+
+
+# ---------------------------------------------------------------- SQS
+
+
+def sqs_story(client: Any) -> list[Any]:
+    """A queue's life as the local stack lives it: sends, receives, deletes, timeouts, a dead letter."""
+    dead = client.create_queue(QueueName="story-dlq")["QueueUrl"]
+    dead_arn = client.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    url = client.create_queue(
+        QueueName="story",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": "2"})},
+    )["QueueUrl"]
+    told: list[Any] = []
+
+    def counts() -> dict[str, str]:
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        return client.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+
+    def receive(count: int, timeout: int = 30) -> list[dict[str, Any]]:
+        return client.receive_message(QueueUrl=url, MaxNumberOfMessages=count, VisibilityTimeout=timeout).get(
+            "Messages", []
+        )
+
+    for start in range(0, 30, 10):
+        client.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": f"m{start + n}"} for n in range(10)]
+        )
+    client.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+    told.append(counts())
+    first = receive(10)
+    told.append([message["Body"] for message in first])
+    told.append(counts())
+    client.delete_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": str(n), "ReceiptHandle": message["ReceiptHandle"]} for n, message in enumerate(first[:5])
+        ],
+    )
+    client.delete_message(QueueUrl=url, ReceiptHandle=first[0]["ReceiptHandle"])  # again: no error
+    with pytest.raises(ClientError) as unknown:
+        client.delete_message(QueueUrl=url, ReceiptHandle="not-a-handle")
+    told.append(unknown.value.response["Error"]["Code"])
+    told.append(counts())
+    told.append([message["Body"] for message in receive(10)])  # the next ten; five still in flight
+    for _ in range(2):  # received twice and never deleted: the third receive moves them to the DLQ
+        for message in receive(10, timeout=0):
+            told.append(("seen", message["Body"]))
+    told.append([message["Body"] for message in receive(10, timeout=0)])
+    told.append(counts())
+    dead_messages = client.receive_message(QueueUrl=dead, MaxNumberOfMessages=10).get("Messages", [])
+    told.append(sorted(message["Body"] for message in dead_messages))
+    return told
+
+
+@pytest.fixture
+def sqs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield boto3.client("sqs", region_name="us-east-1")
+
+
+def test_sqs_answers_the_same_with_and_without(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        plain = sqs_story(boto3.client("sqs", region_name="us-east-1"))
+    patch = SqsSpeedups()
+    patch.install()
+    try:
+        with mock_aws():
+            assert sqs_story(boto3.client("sqs", region_name="us-east-1")) == plain
+    finally:
+        patch.uninstall()
+    assert plain[0] == {"ApproximateNumberOfMessages": "30", "ApproximateNumberOfMessagesNotVisible": "0"}
+    assert plain[3] == "ReceiptHandleIsInvalid"
+
+
+def test_a_delete_racing_a_send_loses_no_message(sqs: Any) -> None:
+    """The delete replaces the message list under the queue's lock, as a send appends under it."""
+    patch = SqsSpeedups()
+    patch.install()
+    try:
+        url = sqs.create_queue(QueueName="race")["QueueUrl"]
+        sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": str(n)} for n in range(10)]
+        )
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+
+        def send() -> None:
+            for n in range(200):
+                sqs.send_message(QueueUrl=url, MessageBody=f"late{n}")
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        for message in received:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        sender.join()
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "200"
+    finally:
+        patch.uninstall()

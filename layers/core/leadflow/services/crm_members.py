@@ -66,18 +66,21 @@ def change_membership(
     source: str,
     mode: Mode,
     change_id: str | None = None,
+    known_contact: Contact | None = None,
 ) -> MembershipResult:
     """Adds ``contact_id`` to a CRM campaign or changes its status (``None``: the default status).
 
     ``NotFound`` for an unknown campaign or contact; ``Conflict`` for an MA campaign, or a new member
-    of a completed or aborted campaign; ``ValidationFailed`` for a status the campaign lacks."""
+    of a completed or aborted campaign; ``ValidationFailed`` for a status the campaign lacks.
+    ``known_contact``: the contact as the caller has just written it, which saves the first read;
+    if another write came between, the profile's version guard fails and the retry reads it."""
     campaign = _crm_campaign(campaign_id)
     activity_id = stable_id("act", "crm", change_id) if change_id else new_id("act")
     for attempt in range(_ATTEMPTS):
         if attempt:
             dynamo.backoff(attempt)
-        contact = _contact(contact_id)
-        stored = campaigns_store.get_membership(campaign_id, contact_id)
+        contact = known_contact if known_contact is not None and attempt == 0 else _contact(contact_id)
+        stored = _membership(campaign_id, contact)
         current = _snapshot(stored, contact)
         at = clock.iso(clock.now())
         try:
@@ -189,6 +192,15 @@ def _contact(contact_id: str) -> Contact:
     if contact is None:
         raise NotFound(f"no contact {contact_id}")
     return contact
+
+
+def _membership(campaign_id: str, contact: Contact) -> Membership | None:
+    """The membership row, read only when the profile says there is one: every writer of a CRM
+    membership row keeps the profile's ``crm`` statuses in the same transaction (store/campaigns.py),
+    so a campaign missing there has no row, and a new member costs no read."""
+    if campaign_id not in contact.crm:
+        return None
+    return campaigns_store.get_membership(campaign_id, contact.contact_id)
 
 
 def _snapshot(stored: Membership | None, contact: Contact) -> MemberSnapshot | None:

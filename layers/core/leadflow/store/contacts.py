@@ -13,6 +13,8 @@ Layout (pk / sk):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,6 +71,32 @@ def find_contact_id(email_key: str, *, consistent: bool = False) -> str | None:
     )
     item = response.get("Item")
     return dynamo.deserialize(item)["contact_id"] if item else None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressState:
+    """What the table knows of one address: its contact (the email guard) and whether it was erased."""
+
+    contact_id: str | None
+    erased: bool
+
+
+def address_states(email_keys: Sequence[str]) -> dict[str, AddressState]:
+    """``AddressState`` of every key, in batch reads (two keys each: the guard and the erasure
+    marker), consistent, as ``find_contact_id(consistent=True)`` is: an import's chunk reads
+    its rows' addresses this way, 50 to a request, instead of two reads per row."""
+    keys: list[dict[str, str]] = []
+    for email_key in dict.fromkeys(email_keys):
+        keys += [{"pk": email_pk(email_key), "sk": "CONTACT"}, {"pk": erased_pk(email_key), "sk": "ERASED"}]
+    found = {(item["pk"], item["sk"]): item for item in dynamo.batch_get(_table(), keys, consistent=True)}
+    states = {}
+    for email_key in email_keys:
+        guard = found.get((email_pk(email_key), "CONTACT"))
+        states[email_key] = AddressState(
+            contact_id=guard["contact_id"] if guard else None,
+            erased=(erased_pk(email_key), "ERASED") in found,
+        )
+    return states
 
 
 def get_contact(contact_id: str, *, consistent: bool = False) -> Contact | None:

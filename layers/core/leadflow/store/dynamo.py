@@ -1,4 +1,4 @@
-"""What both table modules share: (de)serialisation, transactions, and failure classification."""
+"""What both table modules share: (de)serialisation, batch reads, transactions, and failure classification."""
 
 from __future__ import annotations
 
@@ -112,6 +112,35 @@ def transact_write(items: Sequence[TransactItem], *, idempotency_token: str | No
         if code in _RETRYABLE:
             raise TemporarilyUnavailable("the database is busy; retry shortly") from error
         raise
+
+
+BATCH_GET_KEYS = 100  # BatchGetItem's limit per request
+_BATCH_ATTEMPTS = 8
+
+
+def batch_get(
+    table: str, keys: Sequence[Mapping[str, Any]], *, consistent: bool = False, projection: str | None = None
+) -> list[Item]:
+    """The items of ``keys`` that exist (in no particular order), 100 keys a request; keys DynamoDB
+    leaves unprocessed (throttling) are asked again after a backoff, so none is silently missed."""
+    found: list[Item] = []
+    for start in range(0, len(keys), BATCH_GET_KEYS):
+        request: dict[str, Any] = {"Keys": [serialize(key) for key in keys[start : start + BATCH_GET_KEYS]]}
+        request["ConsistentRead"] = consistent
+        if projection:
+            request["ProjectionExpression"] = projection
+        pending: dict[str, Any] = {table: request}
+        for attempt in range(_BATCH_ATTEMPTS):
+            if attempt:
+                backoff(attempt)
+            response = client().batch_get_item(RequestItems=pending)
+            found += [deserialize(item) for item in response.get("Responses", {}).get(table, [])]
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+        else:
+            raise TemporarilyUnavailable("the database is busy; retry shortly")
+    return found
 
 
 def backoff(attempt: int, *, base: float = 0.01, cap: float = 0.5) -> None:

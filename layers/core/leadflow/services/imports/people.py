@@ -47,6 +47,8 @@ class Upserted:
     activity: Activity | None
     """The activity to enqueue when this run wrote it (None when unchanged or written before)."""
     joined_list: bool = False
+    contact: Contact | None = None
+    """The contact as this run created it (its membership write saves a read); None otherwise."""
 
 
 def activity_for(context: ImportContext, person: ImportedPerson, contact_id: str) -> Activity:
@@ -66,14 +68,26 @@ def activity_for(context: ImportContext, person: ImportedPerson, contact_id: str
     )
 
 
-def upsert(context: ImportContext, person: ImportedPerson) -> Upserted:
+def known_addresses(people: list[ImportedPerson]) -> dict[str, contacts_store.AddressState]:
+    """The addresses of a batch of rows, read together (``upsert``'s ``known``)."""
+    return contacts_store.address_states([person.email.key for person in people])
+
+
+def upsert(
+    context: ImportContext, person: ImportedPerson, known: contacts_store.AddressState | None = None
+) -> Upserted:
+    """``known``: the address as read for a batch of rows just before (``known_addresses``). It
+    saves the first attempt's reads; if it is stale, the write's guard fails and the retry reads."""
     for attempt in range(_ATTEMPTS):
         if attempt:
             dynamo.backoff(attempt)
-        contact_id = contacts_store.find_contact_id(person.email.key, consistent=True)
+        state = known if known is not None and attempt == 0 else None
+        contact_id = (
+            state.contact_id if state else contacts_store.find_contact_id(person.email.key, consistent=True)
+        )
         try:
             if contact_id is None:
-                return _create(context, person)
+                return _create(context, person, erased=state.erased if state else None)
             return _update(context, person, contact_id)
         except _LostRace:
             continue
@@ -111,8 +125,8 @@ def _suppression(person: ImportedPerson, status: SubscriptionStatus, now: dateti
     return {}
 
 
-def _create(context: ImportContext, person: ImportedPerson) -> Upserted:
-    if contacts_store.is_erased_address(person.email.key):
+def _create(context: ImportContext, person: ImportedPerson, *, erased: bool | None) -> Upserted:
+    if erased if erased is not None else contacts_store.is_erased_address(person.email.key):
         raise ErasedAddress
     now = clock.now()
     status = status_after_import(None, person)
@@ -141,7 +155,9 @@ def _create(context: ImportContext, person: ImportedPerson) -> Upserted:
         dynamo.transact_write(items)
     except dynamo.TransactionCancelled:
         raise _LostRace from None  # the guard: someone else created this email meanwhile
-    return Upserted(contact.contact_id, "created", activity, joined_list=bool(context.list_id))
+    return Upserted(
+        contact.contact_id, "created", activity, joined_list=bool(context.list_id), contact=contact
+    )
 
 
 def _update(context: ImportContext, person: ImportedPerson, contact_id: str) -> Upserted:
