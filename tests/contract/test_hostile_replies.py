@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from leadflow.adapters.crm.base import ConnectorError, MalformedReply, Unavailable
+from leadflow.adapters.crm.base import AuthFailed, ConnectorError, MalformedReply, Throttled, Unavailable
 from tests.contract.harness import Harness
 from tests.support.crm_stub import Reply, Request
 
@@ -43,6 +43,12 @@ def api_call(crm: Harness) -> Callable[[Request], bool]:
             MalformedReply,
         ),
         ("token", Reply(503, raw=b"<html>busy</html>", headers={"Content-Type": "text/html"}), Unavailable),
+        (
+            "token",
+            Reply(429, raw=b"<html>slow down</html>", headers={"Content-Type": "text/html"}),
+            Throttled,
+        ),
+        ("token", Reply(401, raw=b"<html>denied</html>", headers={"Content-Type": "text/html"}), AuthFailed),
         ("api", Reply(200, {"unexpected": True}), MalformedReply),
         ("api", Reply(200, []), MalformedReply),
         ("api", Reply(200, None), MalformedReply),

@@ -17,11 +17,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
-from leadflow import clock
 from leadflow.adapters.crm.base import (
     ApiUsage,
     AuthFailed,
@@ -39,7 +37,7 @@ from leadflow.adapters.crm.base import (
     Unavailable,
     UnknownCampaign,
 )
-from leadflow.adapters.crm.common import form, one_by_one, short, token_key
+from leadflow.adapters.crm.common import client_credentials_token, one_by_one, short, token_key
 from leadflow.adapters.crm.http import HttpClient, HttpResponse, encode, json_body, retry_after
 from leadflow.domain.crm_connectors import GUID_ID, ConnectorSettings, DynamicsSettings
 
@@ -254,40 +252,18 @@ class DynamicsConnector:
             if cached is not None:
                 return cached
         values = self._credentials.values
-        response = self._http.request(
-            "POST",
+        token = client_credentials_token(
+            self._http,
             f"{self.settings.login_url}/{quote(self.settings.tenant_id, safe='')}/oauth2/v2.0/token",
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-            body=form(
-                {
-                    "grant_type": "client_credentials",
-                    "client_id": values["client_id"],
-                    "client_secret": values["client_secret"],
-                    "scope": f"{self.settings.instance_url}/.default",
-                }
-            ),
+            {
+                "client_id": values["client_id"],
+                "client_secret": values["client_secret"],
+                "scope": f"{self.settings.instance_url}/.default",
+            },
+            issuer="Entra ID",
+            refused_code="invalid_client",
+            default_lifetime=3599.0,
         )
-        if response.status >= 500:
-            raise Unavailable(
-                f"the Entra ID token endpoint answered {response.status}", status=response.status
-            )
-        if response.status == 429:
-            raise Throttled(
-                "the Entra ID token endpoint is throttled", code="429", retry_after=retry_after(response)
-            )
-        reply = json_body(response)
-        if response.status != 200:
-            code = str(reply.get("error") if isinstance(reply, dict) else "invalid_client")
-            raise AuthFailed(
-                f"Entra ID refused the credentials ({short(code)})", code=code, status=response.status
-            )
-        if not isinstance(reply, dict) or not isinstance(reply.get("access_token"), str):
-            raise MalformedReply("the token reply has no access_token", code="BAD_TOKEN_REPLY")
-        lifetime = reply.get("expires_in")
-        seconds = (
-            float(lifetime) if isinstance(lifetime, int | float | str) and str(lifetime).isdigit() else 3599.0
-        )
-        token = Token(access_token=reply["access_token"], expires_at=clock.now() + timedelta(seconds=seconds))
         self._tokens.put(self._key, token)
         return token
 

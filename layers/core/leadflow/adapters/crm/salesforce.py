@@ -41,7 +41,7 @@ from leadflow.adapters.crm.base import (
     Unavailable,
     UnknownCampaign,
 )
-from leadflow.adapters.crm.common import chunks, form, short, token_key
+from leadflow.adapters.crm.common import chunks, client_credentials_token, short, token_key
 from leadflow.adapters.crm.http import HttpClient, HttpResponse, encode, json_body, retry_after
 from leadflow.domain.crm_connectors import SALESFORCE_ID, ConnectorSettings, SalesforceSettings
 
@@ -507,35 +507,14 @@ class SalesforceConnector:
             if cached is not None:
                 return cached
         values = self._credentials.values
-        response = self._http.request(
-            "POST",
+        token = client_credentials_token(
+            self._http,
             f"{self.settings.instance_url}/services/oauth2/token",
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-            body=form(
-                {
-                    "grant_type": "client_credentials",
-                    "client_id": values["client_id"],
-                    "client_secret": values["client_secret"],
-                }
-            ),
+            {"client_id": values["client_id"], "client_secret": values["client_secret"]},
+            issuer="Salesforce",
+            refused_code="invalid_grant",
+            throttled_codes=("rate_limit_exceeded",),
         )
-        if response.status >= 500:
-            raise Unavailable(
-                f"the Salesforce token endpoint answered {response.status}", status=response.status
-            )
-        reply = json_body(response)
-        if response.status != 200:
-            code = str(reply.get("error") if isinstance(reply, dict) else "invalid_grant")
-            if response.status == 429 or code == "rate_limit_exceeded":
-                raise Throttled(
-                    "the Salesforce token endpoint is throttled", code=code, retry_after=retry_after(response)
-                )
-            raise AuthFailed(
-                f"Salesforce refused the credentials ({short(code)})", code=code, status=response.status
-            )
-        if not isinstance(reply, dict) or not isinstance(reply.get("access_token"), str):
-            raise MalformedReply("the token reply has no access_token", code="BAD_TOKEN_REPLY")
-        token = Token(access_token=reply["access_token"])
         self._tokens.put(self._key, token)
         return token
 

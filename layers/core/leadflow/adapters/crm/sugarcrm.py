@@ -38,7 +38,7 @@ from leadflow.adapters.crm.base import (
     Unavailable,
     UnknownCampaign,
 )
-from leadflow.adapters.crm.common import one_by_one, short, token_key
+from leadflow.adapters.crm.common import one_by_one, refusal_body, short, token_key
 from leadflow.adapters.crm.http import HttpClient, HttpResponse, encode, json_body, retry_after
 from leadflow.domain.crm_connectors import SUGAR_ID, ConnectorSettings, SugarSettings
 
@@ -194,7 +194,7 @@ class SugarConnector:
                 code="too_many_requests",
                 retry_after=retry_after(response),
             )
-        reply = json_body(response)
+        reply = json_body(response) if response.status == 200 else refusal_body(response)
         if response.status != 200:
             self._tokens.drop(self._key)
             code = str(reply.get("error") if isinstance(reply, dict) else "invalid_grant")

@@ -17,12 +17,14 @@ from leadflow.adapters import activity_queue, import_files, import_queue
 from leadflow.adapters.import_queue import ImportMessage
 from leadflow.domain.imports import pinpoint
 from leadflow.domain.imports.csv_file import lines_of
+from leadflow.domain.imports.people import ImportedPerson
 from leadflow.domain.imports.progress import ERRORS_KEPT_PER_CHUNK, ChunkProgress, ImportRecord
 from leadflow.domain.imports.rows import RowError
 from leadflow.errors import Conflict, NotFound, ValidationFailed
 from leadflow.observability import logger, metrics
 from leadflow.services import definitions
 from leadflow.services.imports import accept, people
+from leadflow.store import contacts as contacts_store
 from leadflow.store import imports as imports_store
 
 KIND = "pinpoint"
@@ -149,21 +151,16 @@ def import_chunk(record: ImportRecord, message: ImportMessage) -> None:
         list_id=record.target,
         resuming=not fresh,
     )
-    pending: list[Any] = []
-    since = 0
+    batch: list[dict[str, Any]] = []
     for raw in lines_of(import_files.read_range(_people_key(record), message.start, message.end)):
         entry = json.loads(raw)
         if entry["key"] <= progress.done_through:
             continue
-        upserted = _import_entry(context, entry, progress)
-        if upserted is not None and upserted.activity is not None:
-            pending.append(upserted.activity)
-        progress.done_through = entry["key"]
-        since += 1
-        if since >= CHECKPOINT_PEOPLE:
-            _flush(record, progress, pending)
-            pending, since = [], 0
-    _flush(record, progress, pending)
+        batch.append(entry)
+        if len(batch) >= CHECKPOINT_PEOPLE:
+            _import_entries(record, context, batch, progress)
+            batch = []
+    _import_entries(record, context, batch, progress)
     imports_store.finish_chunk(record.import_id, progress, clock.now())
     metrics.add_metric(name="ImportRows", unit="Count", value=progress.counts.rows)
 
@@ -176,9 +173,29 @@ def _keep(progress: ChunkProgress, errors: list[RowError]) -> None:
             progress.errors_dropped += 1
 
 
-def _import_entry(
-    context: people.ImportContext, entry: dict[str, Any], progress: ChunkProgress
-) -> people.Upserted | None:
+def _import_entries(
+    record: ImportRecord,
+    context: people.ImportContext,
+    entries: list[dict[str, Any]],
+    progress: ChunkProgress,
+) -> None:
+    """Up to CHECKPOINT_PEOPLE people: mapped, their addresses read in one batch, each imported
+    in file order; then the checkpoint."""
+    mapped = {entry["key"]: person for entry in entries if (person := _person(entry, progress)) is not None}
+    known = people.known_addresses(list(mapped.values())) if mapped else {}
+    pending: list[Any] = []
+    for entry in entries:
+        person = mapped.get(entry["key"])
+        if person is not None:
+            upserted = _upsert(context, person, progress, known.get(person.email.key))
+            if upserted is not None and upserted.activity is not None:
+                pending.append(upserted.activity)
+        progress.done_through = entry["key"]
+    _flush(record, progress, pending)
+
+
+def _person(entry: dict[str, Any], progress: ChunkProgress) -> ImportedPerson | None:
+    """The person a user's endpoints describe, or None once the entry is counted and reported."""
     counts = progress.counts
     if "error" in entry:
         counts.rows += 1
@@ -192,13 +209,21 @@ def _import_entry(
     counts.warnings += len(mapped.warnings)
     counts.errors += len(mapped.errors)
     _keep(progress, mapped.errors + [replace_warning(item) for item in mapped.warnings])
-    if mapped.person is None:
-        return None
+    return mapped.person
+
+
+def _upsert(
+    context: people.ImportContext,
+    person: ImportedPerson,
+    progress: ChunkProgress,
+    known: contacts_store.AddressState | None,
+) -> people.Upserted | None:
+    counts = progress.counts
     try:
-        upserted = people.upsert(context, mapped.person)
+        upserted = people.upsert(context, person, known)
     except people.ErasedAddress as erased:
         counts.errors += 1
-        _keep(progress, [RowError(mapped.person.key, "Address", erased.reason)])
+        _keep(progress, [RowError(person.key, "Address", erased.reason)])
         return None
     if upserted.outcome == "created":
         counts.created += 1
