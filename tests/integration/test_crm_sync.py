@@ -362,10 +362,13 @@ def test_a_status_sales_set_in_salesforce_comes_back_runs_crm_to_ma_and_is_not_e
     assert [(m["campaign_id"], m["status"]) for m in contact["crm_campaigns"]] == [
         ("crm-inbound-mql", "Contacted")
     ]
-    # the crm_to_ma rule's tag comes with the rules branch (the processor's sync pass), not yet on main
+    assert "sales-contacted" in contact["tags"]  # the crm_to_ma rule on Contacted ran
     changed = [a for a in contact["activities"] if a["type"] == "crm_status_changed"]
     assert changed[0]["properties"]["status"] == "Contacted"
     assert changed[0]["properties"]["source"] == "crm"
+    assert changed[0]["properties"]["connector"] == "sfdc"  # where the change was made, in the CRM's terms
+    assert changed[0]["properties"]["external_id"] == member["Id"]
+    assert changed[0]["properties"]["external_modified_at"]
     # the change's own event is not sent back to Salesforce, and a re-read changes nothing
     requests = world.crm.request_count()
     world.sync_all()

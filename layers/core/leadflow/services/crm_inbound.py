@@ -171,7 +171,17 @@ def _apply(
         return
     try:
         crm_members.change_membership(
-            campaign_id, contact_id, change.status, source="crm", mode="set", change_id=change_id(change)
+            campaign_id,
+            contact_id,
+            change.status,
+            source="crm",
+            mode="set",
+            change_id=change_id(change),
+            origin={
+                "connector": connector_id,
+                "external_id": change.external_member_id,
+                "external_modified_at": change.modified_at,
+            },
         )
     except (ValidationFailed, Conflict, NotFound):
         report.skip("refused")  # a status the campaign does not define, a closed campaign, an erased contact

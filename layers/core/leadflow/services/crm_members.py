@@ -14,6 +14,7 @@ is derived from it, so a replay writes nothing.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -67,13 +68,16 @@ def change_membership(
     mode: Mode,
     change_id: str | None = None,
     known_contact: Contact | None = None,
+    origin: Mapping[str, str] | None = None,
 ) -> MembershipResult:
     """Adds ``contact_id`` to a CRM campaign or changes its status (``None``: the default status).
 
     ``NotFound`` for an unknown campaign or contact; ``Conflict`` for an MA campaign, or a new member
     of a completed or aborted campaign; ``ValidationFailed`` for a status the campaign lacks.
     ``known_contact``: the contact as the caller has just written it, which saves the first read;
-    if another write came between, the profile's version guard fails and the retry reads it."""
+    if another write came between, the profile's version guard fails and the retry reads it.
+    ``origin``: where the change was made, kept on its activity (an inbound CRM change: the
+    connector, the CRM's member id and its modification time)."""
     campaign = _crm_campaign(campaign_id)
     activity_id = stable_id("act", "crm", change_id) if change_id else new_id("act")
     for attempt in range(_ATTEMPTS):
@@ -99,7 +103,11 @@ def change_membership(
             type="crm_status_changed",
             occurred_at=clock.parse_iso(at),
             contact_id=contact_id,
-            properties={**crm_membership.change_activity_properties(change), **_change_ref(change_id)},
+            properties={
+                **(origin or {}),  # first: never in place of what the change itself records
+                **crm_membership.change_activity_properties(change),
+                **_change_ref(change_id),
+            },
         )
         state = state_of(contact)
         crm_membership.record_in(state, change)
