@@ -115,6 +115,20 @@ class FlowClient:
         assert isinstance(contact, dict)
         return contact
 
+    def set_member_status(self, campaign_id: str, email: str, status: str) -> dict[str, Any]:
+        """A sales rep sets ``email``'s status on a CRM campaign (the admin member route)."""
+        contact_id = self.contact(email)["id"]
+        reply = self.http.put(
+            f"{self.url}/v1/admin/campaigns/{campaign_id}/members/{contact_id}",
+            json={"status": status},
+            headers=self._admin,
+            timeout=30,
+        )
+        assert reply.status_code == 200, reply.text
+        membership = reply.json()
+        assert isinstance(membership, dict)
+        return membership
+
     def enrollment(self, email: str, flow_id: str) -> dict[str, Any]:
         """The contact's enrollment in ``flow_id`` as the admin contact view shows it."""
         enrollments = [item for item in self.contact(email)["enrollments"] if item["flow_id"] == flow_id]

@@ -105,36 +105,11 @@ def test_welcome_series_holds_until_the_double_opt_in_then_sends_three_emails_wi
     assert ("engaged", "timed_out") in client.path(email, "welcome-series")
 
 
-def crm_status_changed(stack: DevStack, contact_id: str, campaign: str, status: str) -> None:
-    """Sales marks attendance on the CRM campaign: the ``crm_status_changed`` activity that the CRM
-    membership service puts on the activity queue, with the properties the CRM contract names.
-    No route produces it on this branch yet, so the test sends that queue message itself."""
-    from leadflow import clock
-    from leadflow.domain.activities import Activity
-    from leadflow.ids import stable_id
-
-    sqs = stack.client("sqs")
-    queue = sqs.get_queue_url(QueueName="leadflow-local-ActivityQueue")["QueueUrl"]
-    activity = Activity(
-        activity_id=stable_id("act", "crm", contact_id, campaign, status),
-        type="crm_status_changed",
-        occurred_at=clock.now(),
-        contact_id=contact_id,
-        properties={
-            "campaign_id": campaign,
-            "status": status,
-            "previous_status": "Registered",
-            "source": "crm",
-        },
-    )
-    sqs.send_message(QueueUrl=queue, MessageBody=activity.to_message())
-
-
-def test_event_invitation_follows_attendees_and_no_shows_apart(stack: DevStack, client: FlowClient) -> None:
+def test_event_invitation_follows_attendees_and_no_shows_apart(client: FlowClient) -> None:
     client.apply(template_bundle("event-invitation"))
     client.advance_to(next_weekday(client, 1, 10))  # registered on a Tuesday
     monday = next_weekday(client, 0, 9)
-    attendee = client.submit("event-registration", email="ann@example.com", first_name="Ann", consent=True)
+    client.submit("event-registration", email="ann@example.com", first_name="Ann", consent=True)
     client.submit("event-registration", email="bob@example.com", first_name="Bob", consent=True)
     client.drain()
     for email in ("ann@example.com", "bob@example.com"):
@@ -147,7 +122,8 @@ def test_event_invitation_follows_attendees_and_no_shows_apart(stack: DevStack, 
         assert steps_sent(client, email) == ["confirm", "remind"]
         assert client.enrollment(email, "event-invitation")["step"] == "attended"
 
-    crm_status_changed(stack, attendee, "crm-event", "Attended")
+    marked = client.set_member_status("crm-event", "ann@example.com", "Attended")  # sales marks attendance
+    assert (marked["status"], marked["responded"]) == ("Attended", True)
     client.drain()  # the wake-up: at once, not at the next minute run
     assert client.subjects("ann@example.com")[-1] == ("event-invitation", "thanks", "Thanks for coming")
     assert "event-attendees" in client.contact("ann@example.com")["lists"]
