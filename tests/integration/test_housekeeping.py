@@ -112,3 +112,55 @@ def test_outbox_sweep_enqueues_what_capture_could_not(aws, decaying, capture, ad
     assert score_of(admin, contact_id)["score"] == 5
     frozen_clock.advance(timedelta(minutes=6))
     assert run("outbox")["examined"] == 0  # applied activities leave the outbox
+
+
+def test_a_segment_decay_moves_a_contact_into_sets_off_its_ma_to_crm_rule(
+    aws, apply_bundle, capture, admin, frozen_clock
+):
+    """A contact who goes quiet joins the "gone-quiet" segment through decay, not through an
+    activity; the rule on that segment still adds them to the win-back CRM campaign, once."""
+    bundle = scoring_bundle()
+    bundle["scoring"]["decay"] = {"points": -5, "every": "30d", "floor": 0}
+    bundle["lists"].append({"id": "gone-quiet", "kind": "segment", "where": {"score_below": 5}})
+    bundle["campaigns"].append(
+        {
+            "id": "crm-winback",
+            "kind": "crm",
+            "name": "Win-back",
+            "status": "active",
+            "member_statuses": [{"name": "To call", "default": True}, {"name": "Called", "responded": True}],
+        }
+    )
+    bundle["sync_rules"] = [
+        {
+            "id": "quiet-to-winback",
+            "direction": "ma_to_crm",
+            "when": {"in_list": "gone-quiet"},
+            "then": {"add_to_crm_campaign": "crm-winback"},
+        }
+    ]
+    apply_bundle(bundle)
+    tap = queues.bus_tap(aws.buses["EventBus"])
+    contact_id = submit(capture, "quiet@example.com")
+    queues.drain(functions.load("process").lambda_handler, aws.queues["ActivityQueue"])
+    contact = json_body(admin("GET", f"/v1/admin/contacts/{contact_id}", iam=True))
+    assert "gone-quiet" not in contact["lists"]
+    assert contact["crm_campaigns"] == []
+    queues.read_all(tap)
+
+    frozen_clock.advance(timedelta(days=31))
+    assert run("decay")["changed"] == 1
+    contact = json_body(admin("GET", f"/v1/admin/contacts/{contact_id}", iam=True))
+    assert contact["score"] == 0
+    assert "gone-quiet" in contact["lists"]
+    assert [(m["campaign_id"], m["status"], m["source"]) for m in contact["crm_campaigns"]] == [
+        ("crm-winback", "To call", "rule")
+    ]
+    events = queues.read_all(tap)
+    added = [event for event in events if event["detail-type"] == "CrmCampaignMemberAdded"]
+    assert [event["detail"]["campaign_id"] for event in added] == ["crm-winback"]  # the connectors hear of it
+    assert len({event["id"] for event in events}) == len(events)  # each event its own id
+
+    assert run("decay")["changed"] == 0  # at the floor: nothing more, and no second membership
+    again = json_body(admin("GET", f"/v1/admin/contacts/{contact_id}", iam=True))
+    assert len(again["crm_campaigns"]) == 1

@@ -103,3 +103,42 @@ def test_unrelated_changes_rebuild_nothing(aws, apply_bundle):
     edited["scoring"]["temperature"] = {"warm": 20, "hot": 60}
     new = Bundle.model_validate(edited)
     assert segments_to_rebuild(old, new, diff_of(old, new)) == ["hot-leads", "warm-engineers"]
+
+
+def test_a_segment_a_rebuild_moves_contacts_into_sets_off_its_ma_to_crm_rule(
+    aws, apply_bundle, capture, admin
+):
+    """Lowering a segment's threshold brings contacts in through the rebuild, not an activity:
+    the rule on that segment adds each of them to its CRM campaign, and the connectors hear of it."""
+    bundle = scoring_bundle()
+    bundle["sync_rules"] = [
+        {
+            "id": "warm-engineers-to-sales",
+            "direction": "ma_to_crm",
+            "when": {"in_list": "warm-engineers"},
+            "then": {"add_to_crm_campaign": "crm-inbound-mql"},
+        }
+    ]
+    apply_bundle(bundle)
+    ids = [
+        submitted_contact(capture, {"email": f"r{number}@example.com", "consent": True, "role": "Engineer"})
+        for number in range(3)
+    ]
+    queues.drain(functions.load("process").lambda_handler, aws.queues["ActivityQueue"])
+    assert members(admin, "warm-engineers") == set()  # 5 points each: under 30
+    tap = queues.bus_tap(aws.buses["EventBus"])
+    changed = copy.deepcopy(bundle)
+    segment = next(item for item in changed["lists"] if item["id"] == "warm-engineers")
+    segment["where"]["score_at_least"] = 5
+    apply_bundle(changed)
+    [announcement] = [event for event in queues.read_all(tap) if event["detail-type"] == "DefinitionsApplied"]
+    housekeeping = functions.load("housekeeping").lambda_handler
+    assert housekeeping(announcement, LambdaContext())["changed"] == 3
+    for contact_id in ids:
+        contact = json_body(admin("GET", f"/v1/admin/contacts/{contact_id}", iam=True))
+        assert [(m["campaign_id"], m["status"], m["source"]) for m in contact["crm_campaigns"]] == [
+            ("crm-inbound-mql", "Sent", "rule")
+        ]
+    added = [event for event in queues.read_all(tap) if event["detail-type"] == "CrmCampaignMemberAdded"]
+    assert sorted(event["detail"]["contact_id"] for event in added) == sorted(ids)
+    assert housekeeping(announcement, LambdaContext())["changed"] == 0  # a redelivered event: nothing twice

@@ -427,6 +427,30 @@ def sync_after(bundle: Bundle, outcome: Outcome, at: str) -> None:
     outcome.events += [crm_membership.member_event(change) for change in outcome.crm_memberships]
 
 
+def rebuild_segments(bundle: Bundle, state: ContactState, segment_ids: list[str], at: str) -> Outcome:
+    """The contact's membership of ``segment_ids`` re-evaluated (their definition changed), and the
+    sync rules the segments it joins set off, as an activity's pass would run them."""
+    outcome = Outcome(before=state, after=state.copy())
+    after = outcome.after
+    for segment_id in segment_ids:
+        segment = bundle.list(segment_id)
+        inside = (
+            segment is not None
+            and str(segment.kind) == "segment"
+            and segment.where is not None
+            and holds(segment.where, after, scoring=bundle.scoring)
+        )
+        if inside and segment_id not in after.lists:
+            after.lists.add(segment_id)
+            outcome.lists_joined.append(segment_id)
+        elif not inside and segment_id in after.lists:
+            after.lists.discard(segment_id)
+            outcome.lists_left.append(segment_id)
+    if outcome.lists_joined:
+        sync_after(bundle, outcome, at)
+    return outcome
+
+
 def crm_step(
     bundle: Bundle, state: ContactState, campaign_id: str, status: str | None, *, source: str, at: str
 ) -> Outcome:
@@ -472,6 +496,7 @@ def decay(bundle: Bundle, state: ContactState, due: datetime) -> Outcome:
         )
     )
     _segments(bundle, outcome)
+    sync_after(bundle, outcome, clock.iso(due))  # a segment it joins may set off an MA->CRM rule
     bands = bundle.scoring.temperature
     outcome.events.append(
         (

@@ -16,10 +16,10 @@ from leadflow.adapters import activity_queue, event_bus
 from leadflow.adapters.event_bus import DomainEvent
 from leadflow.domain import processing
 from leadflow.domain.contacts import Contact
-from leadflow.domain.state import state_of
+from leadflow.domain.state import profile_changes, state_of
 from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
-from leadflow.services import definitions
+from leadflow.services import crm_changes, definitions
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
 from leadflow.store import dynamo
@@ -55,16 +55,14 @@ def _decay_one(bundle: Bundle, contact: Contact, due: datetime, now: datetime) -
     state = state_of(contact)
     outcome = processing.decay(bundle, state, due)
     next_due = processing.next_decay(bundle, outcome.after, due)
-    changes = {
-        "score": outcome.after.score,
-        "lists": sorted(outcome.after.lists),
-    }
+    changes = profile_changes(outcome.after)  # the score, and what the segments it moved set off
     removals = None
     if next_due is None:
         removals = ["gsi1pk", "gsi1sk"]
     else:
         changes.update(contacts_store.decay_key(contact.contact_id, next_due))
     stamp = clock.iso(now)
+    cause = stable_id("decay", contact.contact_id, clock.iso(due))
     items = [
         contacts_store.profile_update(contact, changes, now, removals=removals),
         *[contacts_store.put_ledger_row(contact.contact_id, asdict(entry)) for entry in outcome.ledger],
@@ -76,6 +74,7 @@ def _decay_one(bundle: Bundle, contact: Contact, due: datetime, now: datetime) -
             campaigns_store.list_membership_delete(item, contact.contact_id)
             for item in outcome.before.lists - outcome.after.lists
         ],
+        *crm_changes.membership_items(outcome.crm_memberships, cause_id=cause),
     ]
     try:
         dynamo.transact_write(items)
@@ -86,12 +85,8 @@ def _decay_one(bundle: Bundle, contact: Contact, due: datetime, now: datetime) -
         return False
     event_bus.publish(
         [
-            DomainEvent(
-                type=kind,
-                event_id=stable_id("evt", contact.contact_id, "decay", clock.iso(due)),
-                detail=detail,
-            )
-            for kind, detail in outcome.events
+            DomainEvent(type=kind, event_id=stable_id("evt", cause, kind, str(index)), detail=detail)
+            for index, (kind, detail) in enumerate(outcome.events)
         ]
     )
     return bool(outcome.ledger)

@@ -1,7 +1,8 @@
 """Rebuilding segments in the background after their definition changes.
 
 Membership is kept up to date per contact as activities arrive; a changed ``where`` (or a
-changed temperature band) means every contact must be looked at again. That is a walk over
+changed temperature band) means every contact must be looked at again. A segment a contact
+joins here sets off the MA->CRM rules on it, as it would in an activity's pass. That is a walk over
 the profiles (a paginated Scan: a background job, never an event path), in pages, each page
 ending with a cursor the next invocation continues from.
 """
@@ -13,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from leadflow import clock
 from leadflow.adapters import event_bus
-from leadflow.domain.conditions import holds
-from leadflow.domain.state import state_of
+from leadflow.domain import processing
+from leadflow.domain.state import profile_changes, state_of
 from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
-from leadflow.services import definitions
+from leadflow.services import crm_changes, definitions
 from leadflow.store import campaigns as campaigns_store
 from leadflow.store import contacts as contacts_store
 from leadflow.store import dynamo
@@ -45,31 +46,25 @@ def rebuild_page(segment_ids: list[str], cursor: dict[str, Any] | None, page_siz
 
 def _rebuild_contact(bundle: Bundle, contact: Contact, segment_ids: list[str]) -> bool:
     for _ in range(3):
-        state = state_of(contact)
-        wanted = set(state.lists)
-        for segment_id in segment_ids:
-            segment = bundle.list(segment_id)
-            inside = (
-                segment is not None
-                and str(segment.kind) == "segment"
-                and segment.where is not None
-                and holds(segment.where, state, scoring=bundle.scoring)
-            )
-            (wanted.add if inside else wanted.discard)(segment_id)
-        if wanted == state.lists:
-            return False
         now = clock.now()
         stamp = clock.iso(now)
+        state = state_of(contact)
+        outcome = processing.rebuild_segments(bundle, state, segment_ids, stamp)
+        after = outcome.after
+        if after.lists == state.lists:
+            return False
+        cause = stable_id("seg", contact.contact_id, str(contact.version), ",".join(segment_ids))
         items = [
-            contacts_store.profile_update(contact, {"lists": sorted(wanted)}, now),
+            contacts_store.profile_update(contact, profile_changes(after), now),
             *[
                 campaigns_store.list_membership_put(item, contact.contact_id, source="rule", now=stamp)
-                for item in wanted - state.lists
+                for item in sorted(after.lists - state.lists)
             ],
             *[
                 campaigns_store.list_membership_delete(item, contact.contact_id)
-                for item in state.lists - wanted
+                for item in sorted(state.lists - after.lists)
             ],
+            *crm_changes.membership_items(outcome.crm_memberships, cause_id=cause),
         ]
         try:
             dynamo.transact_write(items)
@@ -79,9 +74,23 @@ def _rebuild_contact(bundle: Bundle, contact: Contact, segment_ids: list[str]) -
                 return False
             contact = fresh
             continue
+        _announce(cause, outcome)
         return True
     logger.warning("segment rebuild skipped a busy contact", extra={"contact": contact.contact_id})
     return False
+
+
+def _announce(cause: str, outcome: processing.Outcome) -> None:
+    """The events of the CRM memberships the rebuild's sync rules made (connectors, reports)."""
+    if outcome.events:
+        event_bus.publish(
+            [
+                event_bus.DomainEvent(
+                    type=kind, event_id=stable_id("evt", cause, kind, str(index)), detail=detail
+                )
+                for index, (kind, detail) in enumerate(outcome.events)
+            ]
+        )
 
 
 def rebuild(segment_ids: list[str], cursor: dict[str, Any] | None, has_time: Any) -> dict[str, Any]:
