@@ -32,12 +32,14 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     from leadflow import aws as aws_clients
     from leadflow.services import definitions
     from leadflow.settings import reset_settings
+    from tests.support import iam
     from tests.support.moto_stack import create_stack
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
+    recorder = iam.Recorder()
+    with mock_aws(), iam.recording(recorder):
         stack = create_stack()
         for name, value in stack.environment().items():
             monkeypatch.setenv(name, value)
@@ -46,9 +48,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
         aws_clients.reset_clients()
         definitions.forget_cached()
         yield stack
+        denied = iam.denials(stack, recorder.calls)
         reset_settings()
         aws_clients.reset_clients()
         definitions.forget_cached()
+    if denied:
+        pytest.fail("AWS would refuse these calls (AccessDenied): the role lacks\n" + "\n".join(denied))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -236,7 +237,9 @@ def test_no_signing_key_is_a_503_page_not_a_500(world, key, monkeypatch):
     from leadflow.settings import reset_settings
 
     contact_id = world.subscribed()
-    monkeypatch.setenv("TRACKING_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:none")
+    boto3.client("secretsmanager").delete_secret(
+        SecretId=os.environ["TRACKING_SECRET_ARN"], ForceDeleteWithoutRecovery=True
+    )
     reset_settings()
     secrets.forget_cached()
     response = unsubscribe_post(token("u", contact_id, key))

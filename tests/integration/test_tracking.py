@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -50,14 +51,12 @@ def site_bundle() -> dict[str, Any]:
 
 @pytest.fixture
 def signing_secret(aws: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The template's TrackingSecret, which moto_stack does not create yet."""
+    """The template's TrackingSecret, holding the key these tests sign with."""
     from leadflow.adapters import secrets
     from leadflow.settings import reset_settings
 
-    arn = boto3.client("secretsmanager").create_secret(
-        Name="leadflow-TrackingSecret", SecretString=SIGNING_KEY
-    )["ARN"]
-    monkeypatch.setenv("TRACKING_SECRET_ARN", arn)
+    arn = aws.secrets["TrackingSecret"]  # type: ignore[attr-defined]
+    boto3.client("secretsmanager").put_secret_value(SecretId=arn, SecretString=SIGNING_KEY)
     reset_settings()
     secrets.forget_cached()
     yield arn
@@ -589,8 +588,8 @@ def test_a_click_is_503_when_the_signing_key_cannot_be_read(track, aws, monkeypa
     from leadflow.adapters import secrets
     from leadflow.settings import reset_settings
 
-    monkeypatch.setenv(
-        "TRACKING_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf"
+    boto3.client("secretsmanager").delete_secret(
+        SecretId=os.environ["TRACKING_SECRET_ARN"], ForceDeleteWithoutRecovery=True
     )
     reset_settings()
     secrets.forget_cached()

@@ -22,7 +22,12 @@ def ready_to_send(monkeypatch: pytest.MonkeyPatch) -> None:
     configuration_set = os.environ.get("SES_CONFIGURATION_SET") or "leadflow-email"
     if configuration_set not in ses.list_configuration_sets()["ConfigurationSets"]:
         ses.create_configuration_set(ConfigurationSetName=configuration_set)
-    arn = boto3.client("secretsmanager").create_secret(Name="leadflow-mail-key", SecretString="k" * 32)["ARN"]
+    secrets_manager = boto3.client("secretsmanager")
+    arn = os.environ.get("TRACKING_SECRET_ARN")  # the stack's TrackingSecret: the role may read that one
+    if arn:
+        secrets_manager.put_secret_value(SecretId=arn, SecretString="k" * 32)
+    else:
+        arn = secrets_manager.create_secret(Name="leadflow-mail-key", SecretString="k" * 32)["ARN"]
     monkeypatch.setenv("SES_CONFIGURATION_SET", configuration_set)
     monkeypatch.setenv("TRACKING_SECRET_ARN", arn)
     monkeypatch.setenv("EMAIL_SENDER", SENDER)
