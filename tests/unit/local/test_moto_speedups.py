@@ -82,6 +82,29 @@ def queries(client: Any) -> list[Any]:
         client.query(
             TableName=TABLE, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "none"}}
         )["Items"],
+        client.query(  # an index page backwards, then the next one: the order and the cursor
+            TableName=TABLE,
+            IndexName="GSI",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"S": "g3"}},
+            ScanIndexForward=False,
+            Limit=2,
+        ),
+        client.query(
+            TableName=TABLE,
+            IndexName="GSI",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"S": "g3"}},
+            ScanIndexForward=False,
+            Limit=2,
+            ExclusiveStartKey={"pk": {"S": "b"}, "sk": {"S": "3"}, "g": {"S": "g3"}},
+        ),
+        client.query(
+            TableName=TABLE,
+            IndexName="GSI",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"S": "nothing"}},
+        )["Items"],
     ]
 
 
