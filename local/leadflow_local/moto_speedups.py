@@ -70,10 +70,10 @@ class DynamoSpeedups:
     capture (a four-item transaction) took 0.2 s with 100 contacts and over a second with 200,
     and the process function's queries grew the same way. Installed while a stack runs:
 
-    - a Query on a table's own key reads only its partition; a GSI query sorts only the items
-      holding its hash key (moto keeps no index, so it still looks at every item, but once and
-      cheaply, instead of sorting the whole table first: 49 ms instead of 526 ms with 100,000
-      items, which the outbox sweep's sixteen shard queries pay every five minutes);
+    - a Query on a table's own key reads only its partition; a GSI query reads only the items
+      holding its hash key, found through an index of that key kept beside moto's items (moto
+      keeps none and sorted the whole table: 526 ms with 100,000 items, which the outbox sweep's
+      sixteen shard queries paid every five minutes, and the minute run every minute);
     - a transaction's table copies are no-ops, and its rollback restores just the items it
       names, from copies taken before it ran.
 
@@ -96,8 +96,12 @@ class DynamoSpeedups:
             "transact": DynamoDBBackend.transact_write_items,
             "query": Table.query,
             "all_items": Table.all_items,
+            "put_item": Table.put_item,
+            "update_item": DynamoDBBackend.update_item,
         }
-        original_transact, original_query, original_all_items = self._originals.values()
+        original_transact, original_query, original_all_items, original_put, original_update = (
+            self._originals.values()
+        )
         local = self._local
         query_signature = inspect.signature(original_query)
         reconstruct: Any = copy._reconstruct  # type: ignore[attr-defined]  # deepcopy's own default
@@ -112,6 +116,17 @@ class DynamoSpeedups:
                 raise
             finally:
                 local.sharing = False
+
+        def put_item(table: Any, *args: Any, **kwargs: Any) -> Any:
+            item = original_put(table, *args, **kwargs)
+            _index_item(table, item)
+            return item
+
+        def update_item(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            item = original_update(backend, *args, **kwargs)  # moto updates the stored item in place
+            table_name = kwargs["table_name"] if "table_name" in kwargs else args[0]
+            _index_item(backend.get_table(table_name), item)
+            return item
 
         def table_deepcopy(table: Any, memo: dict[int, Any]) -> Any:
             if getattr(local, "sharing", False):
@@ -147,7 +162,7 @@ class DynamoSpeedups:
                     return []
                 items = list(bucket.values()) if table.range_key_attr else [bucket]
             elif index_keys is not None and index_keys[0] is table:
-                items = [item for item in _every_item(table) if _has_values(item, index_keys[1])]
+                items = _indexed_items(table, index_keys[1])
             else:
                 return original_all_items(table)
             return sorted(
@@ -155,6 +170,8 @@ class DynamoSpeedups:
             )
 
         DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
+        DynamoDBBackend.update_item = update_item  # type: ignore[method-assign,assignment]
+        Table.put_item = put_item  # type: ignore[method-assign,assignment]
         Table.__deepcopy__ = table_deepcopy  # type: ignore[attr-defined]
         Table.query = query  # type: ignore[method-assign,assignment]
         Table.all_items = all_items  # type: ignore[method-assign,assignment]
@@ -168,6 +185,8 @@ class DynamoSpeedups:
         DynamoDBBackend.transact_write_items = self._originals["transact"]  # type: ignore[method-assign]
         Table.query = self._originals["query"]  # type: ignore[method-assign]
         Table.all_items = self._originals["all_items"]  # type: ignore[method-assign]
+        Table.put_item = self._originals["put_item"]  # type: ignore[method-assign]
+        DynamoDBBackend.update_item = self._originals["update_item"]  # type: ignore[method-assign]
         del Table.__deepcopy__  # type: ignore[attr-defined]
         self._originals = {}
 
@@ -178,6 +197,55 @@ def _every_item(table: Any) -> Any:
             yield from list(bucket.values())
         else:
             yield bucket
+
+
+_INDEX = "_leadflow_index"
+
+
+def _indexed_items(table: Any, conditions: list[tuple[str, Any]]) -> list[Any]:
+    """The items holding the index's hash key values, through the index of its first attribute.
+
+    The index maps an attribute's value to the keys of every item written with it since the
+    index was built: a superset, since moto changes items in place and deletes without telling.
+    Each candidate is checked against the stored item, and stale keys are dropped as found.
+    """
+    name, expected = conditions[0]
+    indexes: dict[str, dict[Any, set[tuple[Any, Any]]]] = table.__dict__.setdefault(_INDEX, {})
+    index = indexes.get(name)
+    if index is None:
+        index = {}
+        for item in _every_item(table):
+            if name in item.attrs:
+                index.setdefault(item.attrs[name], set()).add((item.hash_key, item.range_key))
+        indexes[name] = index
+    candidates = index.get(expected)
+    if not candidates:
+        return []
+    items = []
+    for key in list(candidates):
+        item = _stored(table, key)
+        value = None if item is None else item.attrs.get(name)
+        if value is None or value != expected:
+            candidates.discard(key)
+        elif _has_values(item, conditions):
+            items.append(item)
+    return items
+
+
+def _index_item(table: Any, item: Any) -> None:
+    """Adds a written item to the table's indexes (those built so far; the rest are built on use)."""
+    for name, index in table.__dict__.get(_INDEX, {}).items():
+        value = item.attrs.get(name)
+        if value is not None:
+            index.setdefault(value, set()).add((item.hash_key, item.range_key))
+
+
+def _stored(table: Any, key: tuple[Any, Any]) -> Any:
+    hash_key, range_key = key
+    bucket = table.items.get(hash_key)  # .get: table.items is a defaultdict
+    if bucket is None or range_key is None:
+        return bucket
+    return bucket.get(range_key)
 
 
 def _has_values(item: Any, conditions: list[tuple[str, Any]]) -> bool:
@@ -213,6 +281,8 @@ def _snapshot_items(backend: Any, transact_items: list[dict[str, Any]]) -> dict[
 
 def _restore_items(snapshots: dict[tuple[Any, ...], Any]) -> None:
     for table, hash_key, range_key, previous in snapshots.values():
+        if previous is not None:  # a query may have dropped its key while the transaction ran
+            _index_item(table, previous)
         if range_key is None:
             if previous is None:
                 table.items.pop(hash_key, None)

@@ -170,15 +170,88 @@ def test_a_committed_transaction_writes_everything(dynamodb: Any, speedups: Dyna
     assert get(dynamodb, "b", "2") is None
 
 
+def by_index(client: Any, value: str) -> list[tuple[str, str]]:
+    items = client.query(
+        TableName=TABLE,
+        IndexName="GSI",
+        KeyConditionExpression="g = :g",
+        ExpressionAttributeValues={":g": {"S": value}},
+    )["Items"]
+    return [(item["pk"]["S"], item["sk"]["S"]) for item in items]
+
+
+def test_an_index_query_follows_every_kind_of_write(dynamodb: Any) -> None:
+    speedups = DynamoSpeedups()
+    speedups.install()
+    assert by_index(dynamodb, "g2") == [("a", "2"), ("b", "2"), ("c", "2")]  # builds the index
+    key = {"pk": {"S": "a"}, "sk": {"S": "2"}}
+    dynamodb.update_item(  # moves an item to another value, in place
+        TableName=TABLE, Key=key, UpdateExpression="SET g = :g", ExpressionAttributeValues={":g": {"S": "g3"}}
+    )
+    dynamodb.update_item(  # creates an item by updating it
+        TableName=TABLE,
+        Key={"pk": {"S": "d"}, "sk": {"S": "1"}},
+        UpdateExpression="SET g = :g",
+        ExpressionAttributeValues={":g": {"S": "g2"}},
+    )
+    dynamodb.update_item(  # takes an item out of the index
+        TableName=TABLE, Key={"pk": {"S": "c"}, "sk": {"S": "3"}}, UpdateExpression="REMOVE g"
+    )
+    dynamodb.delete_item(TableName=TABLE, Key={"pk": {"S": "b"}, "sk": {"S": "2"}})
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "e"}, "sk": {"S": "1"}, "g": {"S": "g9"}})
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "f"}, "sk": {"S": "1"}, "g": {"S": "g2"}}}},
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": {"pk": {"S": "b"}, "sk": {"S": "1"}},
+                    "UpdateExpression": "SET g = :g",
+                    "ExpressionAttributeValues": {":g": {"S": "g9"}},
+                }
+            },
+        ]
+    )
+    with pytest.raises(ClientError):  # a cancelled transaction leaves the index as it found it
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Update": {"TableName": TABLE, "Key": key, "UpdateExpression": "REMOVE g"}},
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"pk": {"S": "c"}, "sk": {"S": "1"}, "g": {"S": "g3"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    dynamodb.batch_write_item(
+        RequestItems={
+            TABLE: [
+                {"PutRequest": {"Item": {"pk": {"S": "h"}, "sk": {"S": "1"}, "g": {"S": "g3"}}}},
+                {"DeleteRequest": {"Key": {"pk": {"S": "e"}, "sk": {"S": "1"}}}},
+            ]
+        }
+    )
+    values = ("g1", "g2", "g3", "g9", "none")
+    fast = [by_index(dynamodb, value) for value in values]
+    speedups.uninstall()
+    assert fast == [by_index(dynamodb, value) for value in values]  # moto's own answer, same data
+    assert sorted(fast[values.index("g3")]) == [("a", "2"), ("a", "3"), ("b", "3"), ("h", "1")]
+
+
 def test_uninstall_restores_moto() -> None:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
-    before = (DynamoDBBackend.transact_write_items, Table.query, Table.all_items)
+    patched = ("transact_write_items", "update_item")
+    before = [getattr(DynamoDBBackend, name) for name in patched]
+    before_table = (Table.query, Table.all_items, Table.put_item)
     patch = DynamoSpeedups()
     patch.install()
     patch.uninstall()
-    assert (DynamoDBBackend.transact_write_items, Table.query, Table.all_items) == before
+    assert [getattr(DynamoDBBackend, name) for name in patched] == before
+    assert (Table.query, Table.all_items, Table.put_item) == before_table
     assert not hasattr(Table, "__deepcopy__")
 
 
