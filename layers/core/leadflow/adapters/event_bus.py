@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from leadflow import aws, clock
+from leadflow.ids import stable_id
 from leadflow.settings import get_settings
 
 SOURCE = "leadflow"
@@ -22,6 +23,15 @@ class DomainEvent(BaseModel):
     type: str
     event_id: str
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+def events_of(cause: str, events: Sequence[tuple[str, dict[str, Any]]]) -> list[DomainEvent]:
+    """The domain events of one cause (an activity, a decay step, a flow step), each with an id
+    derived from the cause, its type and its place, so a redelivery publishes the same ids."""
+    return [
+        DomainEvent(type=kind, event_id=stable_id("evt", cause, kind, str(index)), detail=detail)
+        for index, (kind, detail) in enumerate(events)
+    ]
 
 
 class PublishFailed(RuntimeError):

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from leadflow import clock
 from leadflow.adapters import activity_queue, event_bus
-from leadflow.adapters.event_bus import DomainEvent
 from leadflow.domain import processing
 from leadflow.domain.contacts import Contact
 from leadflow.domain.state import profile_changes, state_of
@@ -83,12 +82,7 @@ def _decay_one(bundle: Bundle, contact: Contact, due: datetime, now: datetime) -
             "contact changed during decay; the next run retries", extra={"contact": contact.contact_id}
         )
         return False
-    event_bus.publish(
-        [
-            DomainEvent(type=kind, event_id=stable_id("evt", cause, kind, str(index)), detail=detail)
-            for index, (kind, detail) in enumerate(outcome.events)
-        ]
-    )
+    event_bus.publish(event_bus.events_of(cause, outcome.events))
     return bool(outcome.ledger)
 
 

@@ -22,7 +22,6 @@ from leadflow.domain.emails import InvalidEmail, normalise_email
 from leadflow.domain.nurture.enrollment import Enrollment
 from leadflow.domain.state import profile_changes, state_of
 from leadflow.errors import TemporarilyUnavailable
-from leadflow.ids import stable_id
 from leadflow.observability import logger, metrics
 from leadflow.services import crm_changes, definitions
 from leadflow.services.nurture import confirming, dates, enrolling
@@ -92,12 +91,7 @@ def _anonymous_bucket(activity: Activity) -> str | None:
 
 
 def _domain_events(activity: Activity, outcome: processing.Outcome) -> list[DomainEvent]:
-    return [
-        DomainEvent(
-            type=kind, event_id=stable_id("evt", activity.activity_id, kind, str(index)), detail=detail
-        )
-        for index, (kind, detail) in enumerate(outcome.events)
-    ]
+    return event_bus.events_of(activity.activity_id, outcome.events)
 
 
 def _apply(active: definitions.ActiveDefinitions, contact: Contact, activity: Activity) -> str:

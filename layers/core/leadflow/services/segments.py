@@ -83,14 +83,7 @@ def _rebuild_contact(bundle: Bundle, contact: Contact, segment_ids: list[str]) -
 def _announce(cause: str, outcome: processing.Outcome) -> None:
     """The events of the CRM memberships the rebuild's sync rules made (connectors, reports)."""
     if outcome.events:
-        event_bus.publish(
-            [
-                event_bus.DomainEvent(
-                    type=kind, event_id=stable_id("evt", cause, kind, str(index)), detail=detail
-                )
-                for index, (kind, detail) in enumerate(outcome.events)
-            ]
-        )
+        event_bus.publish(event_bus.events_of(cause, outcome.events))
 
 
 def rebuild(segment_ids: list[str], cursor: dict[str, Any] | None, has_time: Any) -> dict[str, Any]:

@@ -139,14 +139,7 @@ def _change_contact(
                 return  # done before: a replay after a crash
             logger.info("contact changed during a flow step; retrying", extra={"effect": effect.effect_id})
             continue
-        event_bus.publish(
-            [
-                DomainEvent(
-                    type=kind, event_id=stable_id("evt", effect.effect_id, kind, str(index)), detail=detail
-                )
-                for index, (kind, detail) in enumerate(events)
-            ]
-        )
+        event_bus.publish(event_bus.events_of(effect.effect_id, events))
         enrolling.announce_enrolled(started)
         return
     raise TemporarilyUnavailable(
