@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
+import boto3
 import pytest
 
 from leadflow import clock
@@ -112,6 +114,61 @@ def test_outbox_sweep_enqueues_what_capture_could_not(aws, decaying, capture, ad
     assert score_of(admin, contact_id)["score"] == 5
     frozen_clock.advance(timedelta(minutes=6))
     assert run("outbox")["examined"] == 0  # applied activities leave the outbox
+
+
+def test_a_backlog_is_resent_with_doubling_waits_and_applied_once(
+    aws, decaying, capture, admin, frozen_clock
+):
+    """The processor is behind: the activity's message waits in the queue. The sweep cannot tell
+    that from a lost message, so it resends, but each resend waits twice as long as the last
+    (5, 10, 20 minutes), not every run; however many copies pile up, the points land once."""
+    contact_id = submit(capture, "behind@example.com")  # enqueued, and nobody processes it yet
+    resent_at = []
+    for minute in range(1, 41):
+        frozen_clock.advance(timedelta(minutes=1))
+        if run("outbox")["examined"]:
+            resent_at.append(minute)
+    assert resent_at == [6, 17, 38]  # stored at 0: due after 5 minutes, then 10, then 20 after each resend
+    waiting = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=aws.queues["ActivityQueue"], AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]["ApproximateNumberOfMessages"]
+    assert waiting == str(1 + 3)  # the original and three resent copies
+    queues.drain(functions.load("process").lambda_handler, aws.queues["ActivityQueue"])
+    assert score_of(admin, contact_id)["score"] == 5
+    frozen_clock.advance(timedelta(hours=7))
+    assert run("outbox")["examined"] == 0
+
+
+def test_an_activity_that_keeps_failing_is_retried_at_most_every_six_hours(
+    aws, decaying, capture, frozen_clock
+):
+    from leadflow.services import housekeeping
+
+    submit(capture, "poison@example.com")
+    resent_at = []
+    for run_number in range(1, 4 * 24 * 12 + 1):  # four days of five-minute runs
+        frozen_clock.advance(timedelta(minutes=5))
+        if housekeeping.sweep_outbox().examined:
+            resent_at.append(run_number * 5)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(resent_at)]
+    assert gaps == sorted(gaps)  # the waits grow ...
+    assert gaps[0] < 30  # ... from minutes
+    assert 6 * 60 <= gaps[-1] <= 6 * 60 + 5  # ... to six hours
+    assert 12 <= len(resent_at) <= 24  # not the 1,150 resends of one every run
+
+
+def test_an_event_stating_an_older_time_is_not_lost_on_arrival(aws, decaying, frozen_clock):
+    """Its place in the outbox is when it was stored, not the time it says it happened."""
+    from leadflow.domain.activities import Activity
+    from leadflow.services import housekeeping
+    from leadflow.store import contacts, dynamo
+
+    stated = clock.now() - timedelta(days=2)
+    activity = Activity(activity_id="late-1", type="page_view", occurred_at=stated, contact_id="c_late")
+    dynamo.transact_write([contacts.put_activity(activity)])
+    assert housekeeping.sweep_outbox().examined == 0
+    frozen_clock.advance(timedelta(minutes=6))
+    assert housekeeping.sweep_outbox().examined == 1
 
 
 def test_a_segment_decay_moves_a_contact_into_sets_off_its_ma_to_crm_rule(

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 #: An activity still pending this long after capture lost its enqueue (or its message died).
 OUTBOX_GRACE = timedelta(minutes=5)
+#: The longest wait between two resends of one activity: the waits double from the grace period
+#: (5, 10, 20 ... minutes), so a backlog the processor works through in an hour is re-sent about
+#: four times, not twelve, and an activity that keeps failing is re-tried every six hours.
+OUTBOX_LONGEST_WAIT = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +91,29 @@ def _decay_one(bundle: Bundle, contact: Contact, due: datetime, now: datetime) -
 
 
 def sweep_outbox(now: datetime | None = None) -> RunReport:
-    """Re-enqueues activities that capture stored but never got onto the queue."""
+    """Re-enqueues activities that were stored but not applied within the grace period: capture
+    lost the enqueue, or the message died.
+
+    The sweep cannot tell a lost message from one waiting in a backlog, so each resent activity
+    moves back in the outbox by a wait that doubles with every resend: a backlog is re-sent a few
+    times as it drains (each copy applied once, the rest found applied), not on every run.
+    """
     moment = now or clock.now()
     found = 0
     for shard in range(contacts_store.PENDING_SHARDS):
         pending = contacts_store.pending_activities(shard, moment - OUTBOX_GRACE)
         if pending:
-            activity_queue.send_many(pending)
+            activity_queue.send_many([entry.activity for entry in pending])
             found += len(pending)
+            for entry in pending:
+                due = moment + _wait_after(entry.resent + 1)
+                contacts_store.defer_pending(entry, due - OUTBOX_GRACE)  # the query subtracts the grace
     if found:
         logger.warning("re-enqueued activities from the outbox", extra={"count": found})
     metrics.add_metric(name="OutboxReenqueued", unit="Count", value=found)
     return RunReport(found, found)
+
+
+def _wait_after(resends: int) -> timedelta:
+    """How long after its ``resends``-th resend an activity is due again: 10, 20, 40 ... minutes."""
+    return min(OUTBOX_GRACE * 2 ** min(resends, 16), OUTBOX_LONGEST_WAIT)

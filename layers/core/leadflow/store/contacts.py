@@ -254,7 +254,9 @@ def put_activity(activity: Activity) -> TransactItem:
         "sk": activity_sk(activity),
         **activity.model_dump(mode="json", exclude_defaults=True),
         "gsi1pk": f"PENDING#{shard_of(activity.activity_id, PENDING_SHARDS)}",
-        "gsi1sk": f"{clock.iso(activity.occurred_at)}#{activity.activity_id}",
+        # its place in the outbox is when it was stored: an event that states an older time is
+        # not lost the moment it arrives
+        "gsi1sk": f"{clock.iso(clock.now())}#{activity.activity_id}",
     }
     return {
         "Put": {
@@ -583,10 +585,46 @@ def decay_due(shard: int, now: datetime, limit: int = 500) -> list[tuple[Contact
     return [(Contact.model_validate(row), clock.parse_iso(row["gsi1sk"].split("#", 1)[0])) for row in rows]
 
 
-def pending_activities(shard: int, older_than: datetime, limit: int = 500) -> list[Activity]:
-    """Activities stored by capture but not yet applied: the outbox the sweep re-enqueues."""
+@dataclass(frozen=True, slots=True)
+class PendingActivity:
+    """An activity in the outbox, and how many times the sweep has already re-sent it."""
+
+    activity: Activity
+    resent: int
+
+
+def pending_activities(shard: int, older_than: datetime, limit: int = 500) -> list[PendingActivity]:
+    """Activities stored but not yet applied whose place in the outbox (the time they were stored,
+    or the sweep last put them back) is before ``older_than``: what the sweep re-enqueues."""
     rows = _due_index(f"PENDING#{shard}", clock.iso(older_than), limit)
-    return [_activity_from_item(row) for row in rows]
+    return [PendingActivity(_activity_from_item(row), int(row.get("outbox_resent", 0))) for row in rows]
+
+
+def defer_pending(pending: PendingActivity, until: datetime) -> bool:
+    """Moves a re-sent activity's place in the outbox to ``until`` and counts the resend, so the
+    sweeps that follow pass it by while the copy just sent waits in a backlog. False when the
+    processor applied it meanwhile (its write drops the outbox keys; nothing to move)."""
+    activity = pending.activity
+    assert activity.contact_id, "only identified activities live on a contact"
+    try:
+        dynamo.client().update_item(
+            TableName=_table(),
+            Key=dynamo.serialize({"pk": contact_pk(activity.contact_id), "sk": activity_sk(activity)}),
+            UpdateExpression="SET gsi1sk = :place, outbox_resent = :resent",
+            ConditionExpression="gsi1pk = :pending",
+            ExpressionAttributeValues=dynamo.serialize_values(
+                {
+                    ":place": f"{clock.iso(until)}#{activity.activity_id}",
+                    ":resent": pending.resent + 1,
+                    ":pending": f"PENDING#{shard_of(activity.activity_id, PENDING_SHARDS)}",
+                }
+            ),
+        )
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
+            return False
+        raise
+    return True
 
 
 # ---------------------------------------------------------------- simulation (admin, off the hot path)
