@@ -427,10 +427,10 @@ def test_a_queue_outage_still_unsubscribes_and_leaves_the_activity_for_the_sweep
     assert world.activities() == []
     later = clock.now() + timedelta(minutes=5)
     pending = [
-        activity
+        entry.activity
         for shard in range(contacts.PENDING_SHARDS)
-        for activity in contacts.pending_activities(shard, later)
-        if activity.contact_id == contact_id
+        for entry in contacts.pending_activities(shard, later)
+        if entry.activity.contact_id == contact_id
     ]
     # (the form_submit is pending too: nothing processed it in this test)
     assert sorted(activity.type for activity in pending) == ["form_submit", "unsubscribe"]
