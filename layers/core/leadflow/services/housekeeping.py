@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 
 #: An activity still pending this long after capture lost its enqueue (or its message died).
 OUTBOX_GRACE = timedelta(minutes=5)
-#: The longest wait between two resends of one activity: the waits double from the grace period
-#: (5, 10, 20 ... minutes), so a backlog the processor works through in an hour is re-sent about
-#: four times, not twelve, and an activity that keeps failing is re-tried every six hours.
+#: The longest wait between two resends of one activity: after the grace period the waits double
+#: (10, 20, 40 ... minutes), so an activity waiting out an hour's backlog is re-sent three times,
+#: not twelve, and one that keeps failing is re-tried every six hours.
 OUTBOX_LONGEST_WAIT = timedelta(hours=6)
 
 
