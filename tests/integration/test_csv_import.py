@@ -310,6 +310,39 @@ def test_a_chunk_reads_its_rows_addresses_in_batches(aws, admin, bundle, monkeyp
     assert calls.get("GetItem", 0) <= 4  # the import's own record, never a row's
 
 
+def test_an_updated_row_reads_its_contact_once(aws, admin, bundle, monkeypatch) -> None:
+    """A file that changes contacts already in the campaign: each row reads its contact once (to
+    merge into) and its membership once (to move it forward, or not); the membership service is
+    handed the contact the row has just written instead of reading it again."""
+    from leadflow import aws as clients
+    from leadflow.settings import reset_settings
+
+    monkeypatch.setenv("DEFINITIONS_CACHE_SECONDS", "300")
+    reset_settings()
+    first = ("email,first_name\n" + "".join(f"u{n}@example.com,U{n}\n" for n in range(50))).encode()
+    assert _post(admin, first)["statusCode"] == 202
+    run_imports(aws)
+    changed = "email,first_name,status\n" + "".join(f"u{n}@example.com,V{n},Attended\n" for n in range(50))
+    response = _post(admin, changed.encode())
+    import_id = json.loads(response["body"])["import_id"]
+    calls: dict[str, int] = {}
+    counter = _count_dynamodb_calls(calls)
+    client = clients.client("dynamodb")
+    client.meta.events.register("before-call.dynamodb", counter)
+    try:
+        run_imports(aws)
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", counter)
+    view = import_view(admin, import_id)
+    assert (view["status"], view["counts"]["updated"], view["counts"]["errors"]) == ("completed", 50, 0)
+    assert 100 <= calls.get("GetItem", 0) <= 100 + 4  # a contact and a membership a row (before: 150)
+    assert 100 <= calls["TransactWriteItems"] <= 102  # each row: its contact, then its status change
+    members = json.loads(
+        admin("GET", "/v1/admin/campaigns/expo-2026/members?status=Attended", iam=True)["body"]
+    )
+    assert len(members["members"]) == 50
+
+
 def test_keys_dynamodb_leaves_unprocessed_are_asked_again(aws, admin, bundle) -> None:
     """DynamoDB may answer a batch read in part (throttling): the rest is asked again, so no row
     is taken for new because its guard was not read."""

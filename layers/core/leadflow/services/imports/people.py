@@ -48,7 +48,8 @@ class Upserted:
     """The activity to enqueue when this run wrote it (None when unchanged or written before)."""
     joined_list: bool = False
     contact: Contact | None = None
-    """The contact as this run created it (its membership write saves a read); None otherwise."""
+    """The contact as this run left it, created or updated (its membership write saves a read);
+    None when an earlier run wrote the row."""
 
 
 def activity_for(context: ImportContext, person: ImportedPerson, contact_id: str) -> Activity:
@@ -171,7 +172,7 @@ def _update(context: ImportContext, person: ImportedPerson, contact_id: str) -> 
     status = status_after_import(contact.status, person)
     joining = context.list_id if context.list_id and context.list_id not in contact.lists else None
     if not fields and status == contact.status and not joining:
-        return Upserted(contact_id, "unchanged", None)
+        return Upserted(contact_id, "unchanged", None, contact=contact)
     activity = activity_for(context, person, contact_id)
     activity.facts = ActivityFacts(contact_created=False, status=str(status))
     activity.properties["fields"] = fields
@@ -200,7 +201,15 @@ def _update(context: ImportContext, person: ImportedPerson, contact_id: str) -> 
             if earlier is not None:
                 return earlier
         raise _LostRace from None
-    return Upserted(contact_id, "updated", activity, joined_list=bool(joining))
+    updated = contact.model_copy(
+        update={
+            "fields": {**contact.fields, **fields},
+            "status": status,
+            "lists": [*contact.lists, joining] if joining else contact.lists,
+            "updated_at": now,
+        }
+    )  # the version stays: an import's merge leaves the processor's state alone
+    return Upserted(contact_id, "updated", activity, joined_list=bool(joining), contact=updated)
 
 
 def _list_row(list_id: str, contact_id: str, now: datetime) -> dynamo.TransactItem:
