@@ -310,10 +310,10 @@ def test_a_chunk_reads_its_rows_addresses_in_batches(aws, admin, bundle, monkeyp
     assert calls.get("GetItem", 0) <= 4  # the import's own record, never a row's
 
 
-def test_an_updated_row_reads_its_contact_once(aws, admin, bundle, monkeypatch) -> None:
-    """A file that changes contacts already in the campaign: each row reads its contact once (to
-    merge into) and its membership once (to move it forward, or not); the membership service is
-    handed the contact the row has just written instead of reading it again."""
+def test_updated_rows_read_their_contacts_in_batches(aws, admin, bundle, monkeypatch) -> None:
+    """A file that changes contacts already in the campaign: the profiles come in a batch read
+    beside the addresses, the membership service is handed the contact the row has just written
+    instead of reading it again, and each row reads only its membership (to move it forward)."""
     from leadflow import aws as clients
     from leadflow.settings import reset_settings
 
@@ -335,7 +335,8 @@ def test_an_updated_row_reads_its_contact_once(aws, admin, bundle, monkeypatch) 
         client.meta.events.unregister("before-call.dynamodb", counter)
     view = import_view(admin, import_id)
     assert (view["status"], view["counts"]["updated"], view["counts"]["errors"]) == ("completed", 50, 0)
-    assert 100 <= calls.get("GetItem", 0) <= 100 + 4  # a contact and a membership a row (before: 150)
+    assert 50 <= calls.get("GetItem", 0) <= 50 + 4  # a membership a row (before: a contact, twice, too)
+    assert calls["BatchGetItem"] == 2  # the addresses, then the profiles they point to
     assert 100 <= calls["TransactWriteItems"] <= 102  # each row: its contact, then its status change
     members = json.loads(
         admin("GET", "/v1/admin/campaigns/expo-2026/members?status=Attended", iam=True)["body"]

@@ -89,7 +89,7 @@ def upsert(
         try:
             if contact_id is None:
                 return _create(context, person, erased=state.erased if state else None)
-            return _update(context, person, contact_id)
+            return _update(context, person, contact_id, state.contact if state else None)
         except _LostRace:
             continue
     raise TemporarilyUnavailable("a contact changed concurrently too often; the chunk is retried")
@@ -161,10 +161,14 @@ def _create(context: ImportContext, person: ImportedPerson, *, erased: bool | No
     )
 
 
-def _update(context: ImportContext, person: ImportedPerson, contact_id: str) -> Upserted:
+def _update(
+    context: ImportContext, person: ImportedPerson, contact_id: str, known: Contact | None
+) -> Upserted:
+    """``known``: the profile as read with the batch's addresses (stale, the write's status guard
+    fails and the retry reads it afresh)."""
     if context.resuming and (earlier := _earlier(context, person, contact_id)) is not None:
         return earlier
-    contact = contacts_store.get_contact(contact_id, consistent=True)
+    contact = known or contacts_store.get_contact(contact_id, consistent=True)
     if contact is None:
         raise _LostRace
     now = clock.now()
@@ -207,8 +211,10 @@ def _update(context: ImportContext, person: ImportedPerson, contact_id: str) -> 
             "status": status,
             "lists": [*contact.lists, joining] if joining else contact.lists,
             "updated_at": now,
+            # a merge leaves the version alone (the processor's state); joining a list moves it
+            "version": contact.version + 1 if joining else contact.version,
         }
-    )  # the version stays: an import's merge leaves the processor's state alone
+    )
     return Upserted(contact_id, "updated", activity, joined_list=bool(joining), contact=updated)
 
 
