@@ -34,12 +34,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     from leadflow.settings import reset_settings
     from tests.support import iam
     from tests.support.moto_stack import create_stack
+    from tests.support.serial_moto import atomic_in_process_dynamodb
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     recorder = iam.Recorder()
-    with mock_aws(), iam.recording(recorder):
+    with mock_aws(), iam.recording(recorder), atomic_in_process_dynamodb():
         stack = create_stack()
         for name, value in stack.environment().items():
             monkeypatch.setenv(name, value)

@@ -1,4 +1,5 @@
-"""moto's threaded server with DynamoDB requests made atomic, as they are in AWS.
+"""moto with DynamoDB requests made atomic, as they are in AWS: its threaded server, and its
+in-process mock.
 
 moto rolls a cancelled transaction back by restoring a snapshot of the table, so two
 transactions running at once on its threaded server can undo each other's writes. DynamoDB
@@ -9,6 +10,8 @@ poll must not block the world) gives moto the same semantics while clients stay 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from moto.server import ThreadedMotoServer
@@ -42,3 +45,24 @@ class AtomicMotoServer(ThreadedMotoServer):
         )
         self._server_ready_event.set()
         self._server.serve_forever()
+
+
+@contextmanager
+def atomic_in_process_dynamodb() -> Iterator[None]:
+    """The in-process mock's DynamoDB requests, one at a time: moto checks a condition and then
+    writes, so two threads could both pass ``#status = :claimed`` before either wrote (a test of
+    two workers racing for one email once saw both win). DynamoDB decides each request alone."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    lock = threading.RLock()
+
+    def call_action(handler: Any) -> Any:
+        with lock:
+            return original(handler)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DynamoHandler.call_action = original  # type: ignore[method-assign]
