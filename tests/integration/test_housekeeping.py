@@ -139,6 +139,27 @@ def test_a_backlog_is_resent_with_doubling_waits_and_applied_once(
     assert run("outbox")["examined"] == 0
 
 
+def test_an_activity_applied_while_the_sweep_resends_it_stays_applied(
+    aws, decaying, capture, admin, frozen_clock
+):
+    """The sweep read it as pending; the processor applies it before the sweep moves it back:
+    the sweep's write is refused, and the outbox does not take the applied activity back."""
+    from leadflow.store import contacts
+
+    contact_id = submit(capture, "between@example.com")
+    frozen_clock.advance(timedelta(minutes=6))
+    [read] = [
+        entry
+        for shard in range(contacts.PENDING_SHARDS)
+        for entry in contacts.pending_activities(shard, clock.now() - timedelta(minutes=5))
+    ]
+    queues.drain(functions.load("process").lambda_handler, aws.queues["ActivityQueue"])
+    assert contacts.defer_pending(read, clock.now()) is False
+    frozen_clock.advance(timedelta(hours=7))
+    assert run("outbox")["examined"] == 0
+    assert score_of(admin, contact_id)["score"] == 5
+
+
 def test_an_activity_that_keeps_failing_is_retried_at_most_every_six_hours(
     aws, decaying, capture, frozen_clock
 ):

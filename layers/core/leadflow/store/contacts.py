@@ -573,7 +573,9 @@ def decay_key(contact_id: str, due: datetime) -> dict[str, str]:
     }
 
 
-def _due_index(partition: str, before: str, limit: int) -> list[dict[str, Any]]:
+def _due_index(partition: str, before: str, limit: int, *, raw: bool = False) -> list[dict[str, Any]]:
+    """Up to ``limit`` items of a GSI1 partition sorted before ``before`` (``raw``: as DynamoDB
+    typed them, to be written back unchanged)."""
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": _table(),
@@ -584,7 +586,7 @@ def _due_index(partition: str, before: str, limit: int) -> list[dict[str, Any]]:
     }
     while len(items) < limit:
         response = dynamo.client().query(**kwargs)
-        items += [dynamo.deserialize(item) for item in response.get("Items", [])]
+        items += [item if raw else dynamo.deserialize(item) for item in response.get("Items", [])]
         if "LastEvaluatedKey" not in response:
             break
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -600,38 +602,44 @@ def decay_due(shard: int, now: datetime, limit: int = 500) -> list[tuple[Contact
 
 @dataclass(frozen=True, slots=True)
 class PendingActivity:
-    """An activity in the outbox, and how many times the sweep has already re-sent it."""
+    """An activity in the outbox, how many times the sweep has already re-sent it, and its item
+    as stored (the sweep writes it back with its new place)."""
 
     activity: Activity
     resent: int
+    item: dict[str, Any]
 
 
 def pending_activities(shard: int, older_than: datetime, limit: int = 500) -> list[PendingActivity]:
     """Activities stored but not yet applied whose place in the outbox (the time they were stored,
     or the sweep last put them back) is before ``older_than``: what the sweep re-enqueues."""
-    rows = _due_index(f"PENDING#{shard}", clock.iso(older_than), limit)
-    return [PendingActivity(_activity_from_item(row), int(row.get("outbox_resent", 0))) for row in rows]
+    pending = []
+    for item in _due_index(f"PENDING#{shard}", clock.iso(older_than), limit, raw=True):
+        row = dynamo.deserialize(item)
+        pending.append(PendingActivity(_activity_from_item(row), int(row.get("outbox_resent", 0)), item))
+    return pending
 
 
 def defer_pending(pending: PendingActivity, until: datetime) -> bool:
     """Moves a re-sent activity's place in the outbox to ``until`` and counts the resend, so the
     sweeps that follow pass it by while the copy just sent waits in a backlog. False when the
-    processor applied it meanwhile (its write drops the outbox keys; nothing to move)."""
+    processor applied it meanwhile (its write drops the outbox keys; nothing to move).
+
+    A conditional put of the item as read, not an update: nothing but its capture, its
+    processing and an erasure writes a pending activity, each of which the condition notices."""
     activity = pending.activity
-    assert activity.contact_id, "only identified activities live on a contact"
+    shard = shard_of(activity.activity_id, PENDING_SHARDS)
+    item = {
+        **pending.item,
+        "gsi1sk": {"S": f"{clock.iso(until)}#{activity.activity_id}"},
+        "outbox_resent": {"N": str(pending.resent + 1)},
+    }
     try:
-        dynamo.client().update_item(
+        dynamo.client().put_item(
             TableName=_table(),
-            Key=dynamo.serialize({"pk": contact_pk(activity.contact_id), "sk": activity_sk(activity)}),
-            UpdateExpression="SET gsi1sk = :place, outbox_resent = :resent",
+            Item=item,
             ConditionExpression="gsi1pk = :pending",
-            ExpressionAttributeValues=dynamo.serialize_values(
-                {
-                    ":place": f"{clock.iso(until)}#{activity.activity_id}",
-                    ":resent": pending.resent + 1,
-                    ":pending": f"PENDING#{shard_of(activity.activity_id, PENDING_SHARDS)}",
-                }
-            ),
+            ExpressionAttributeValues={":pending": {"S": f"PENDING#{shard}"}},
         )
     except ClientError as error:
         if dynamo.is_condition_failure(error):
