@@ -73,7 +73,7 @@ class DynamoSpeedups:
     - a Query on a table's own key reads only its partition; a GSI query reads only the items
       holding its hash key, found through an index of that key kept beside moto's items (moto
       keeps none and sorted the whole table: 526 ms with 100,000 items, which the outbox sweep's
-      sixteen shard queries paid every five minutes, and the minute run every minute);
+      eight shard queries paid every five minutes, and the minute run's sixteen every minute);
     - a transaction's table copies are no-ops, and its rollback restores just the items it
       names, from copies taken before it ran.
 

@@ -269,19 +269,29 @@ def test_an_erased_address_is_not_brought_back_by_an_import(aws, admin, bundle) 
         contact_by_email(admin, "era@example.com")
 
 
-def _count_dynamodb_calls(calls: dict[str, int]) -> Any:
+def _run_counting_dynamodb_calls(aws: Any) -> dict[str, int]:
+    """Runs the queued imports; the DynamoDB requests they made, by operation."""
+    from leadflow import aws as clients
+
+    calls: dict[str, int] = {}
+
     def count(event_name: str, **_: Any) -> None:
         operation = event_name.rsplit(".", 1)[-1]
         calls[operation] = calls.get(operation, 0) + 1
 
-    return count
+    client = clients.client("dynamodb")
+    client.meta.events.register("before-call.dynamodb", count)
+    try:
+        run_imports(aws)
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", count)
+    return calls
 
 
 def test_a_chunk_reads_its_rows_addresses_in_batches(aws, admin, bundle, monkeypatch) -> None:
     """New rows cost their two transactions, not four reads each: the email guards and erasure
     markers of up to 100 rows come in two BatchGetItem requests, and a new member's membership and
     contact are not read back."""
-    from leadflow import aws as clients
     from leadflow.settings import reset_settings
 
     monkeypatch.setenv("DEFINITIONS_CACHE_SECONDS", "300")  # as deployed: the bundle is not read per row
@@ -291,14 +301,7 @@ def test_a_chunk_reads_its_rows_addresses_in_batches(aws, admin, bundle, monkeyp
     response = _post(admin, body)
     assert response["statusCode"] == 202, response["body"]
     import_id = json.loads(response["body"])["import_id"]
-    calls: dict[str, int] = {}
-    counter = _count_dynamodb_calls(calls)
-    client = clients.client("dynamodb")
-    client.meta.events.register("before-call.dynamodb", counter)
-    try:
-        run_imports(aws)
-    finally:
-        client.meta.events.unregister("before-call.dynamodb", counter)
+    calls = _run_counting_dynamodb_calls(aws)
     view = import_view(admin, import_id)
     assert (view["status"], view["counts"]["created"], view["counts"]["members_added"]) == (
         "completed",
@@ -314,7 +317,6 @@ def test_updated_rows_read_their_contacts_in_batches(aws, admin, bundle, monkeyp
     """A file that changes contacts already in the campaign: the profiles come in a batch read
     beside the addresses, the membership service is handed the contact the row has just written
     instead of reading it again, and each row reads only its membership (to move it forward)."""
-    from leadflow import aws as clients
     from leadflow.settings import reset_settings
 
     monkeypatch.setenv("DEFINITIONS_CACHE_SECONDS", "300")
@@ -325,14 +327,7 @@ def test_updated_rows_read_their_contacts_in_batches(aws, admin, bundle, monkeyp
     changed = "email,first_name,status\n" + "".join(f"u{n}@example.com,V{n},Attended\n" for n in range(50))
     response = _post(admin, changed.encode())
     import_id = json.loads(response["body"])["import_id"]
-    calls: dict[str, int] = {}
-    counter = _count_dynamodb_calls(calls)
-    client = clients.client("dynamodb")
-    client.meta.events.register("before-call.dynamodb", counter)
-    try:
-        run_imports(aws)
-    finally:
-        client.meta.events.unregister("before-call.dynamodb", counter)
+    calls = _run_counting_dynamodb_calls(aws)
     view = import_view(admin, import_id)
     assert (view["status"], view["counts"]["updated"], view["counts"]["errors"]) == ("completed", 50, 0)
     assert 50 <= calls.get("GetItem", 0) <= 50 + 4  # a membership a row (before: a contact, twice, too)
